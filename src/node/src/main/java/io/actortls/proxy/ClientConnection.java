@@ -1,0 +1,413 @@
+package io.actortls.proxy;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
+import io.actortls.node.NodeConfig;
+import io.actortls.tls.OpenSslException;
+import io.actortls.tls.TlsConnection;
+import io.actortls.tls.TlsFrontend;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, end to end: ciphertext from the client → OpenSSL → plaintext to a backend, and
+ * plaintext from the backend → OpenSSL → ciphertext to the client.
+ *
+ * <p>Both sockets are Pekko TCP streams whose reading side waits for our acknowledgement before it delivers
+ * the next chunk. Back-pressure is the rule in {@link #advance()}: a chunk read from one socket is
+ * acknowledged only when everything it produced has been accepted by the other socket ({@link Outlet#isBusy()}).
+ * So a slow reader on either side stops reading on the other side, and at most one chunk per direction is
+ * in memory.
+ *
+ * <p>Every way out goes through {@link #close}, which ends both sockets, reports one {@link CloseReason} to the
+ * {@link Listener}, logs one line, and frees the TLS connection (also on PostStop, once).
+ */
+public final class ClientConnection extends AbstractBehavior<ClientConnection.Command> {
+
+    public sealed interface Command {}
+
+    // The client's socket.
+    record ClientStreamStarted(ActorRef<StreamAck> ack) implements Command {}
+    record ClientBytes(ActorRef<StreamAck> ack, ByteString bytes) implements Command {}
+    record ClientEnded() implements Command {}
+    record ClientFailed(Throwable cause) implements Command {}
+    record ClientWriteAcknowledged() implements Command {}
+
+    // The backend's socket; `attempt` tells the live connection from leftovers of a failed one.
+    record BackendConnected(int attempt) implements Command {}
+    record BackendConnectFailed(int attempt, Throwable cause) implements Command {}
+    record BackendStreamStarted(int attempt, ActorRef<StreamAck> ack) implements Command {}
+    record BackendBytes(int attempt, ActorRef<StreamAck> ack, ByteString bytes) implements Command {}
+    record BackendEnded(int attempt) implements Command {}
+    record BackendFailed(int attempt, Throwable cause) implements Command {}
+    record BackendWriteAcknowledged(int attempt) implements Command {}
+
+    // Timers.
+    enum HandshakeTimedOut implements Command { INSTANCE }
+    enum IdleCheck implements Command { INSTANCE }
+    enum LingerExpired implements Command { INSTANCE }
+
+    /** What the connection needs from its listener. */
+    public record Settings(TlsFrontend tls, Map<String, List<NodeConfig.Backend>> backendsByVhost,
+                           NodeConfig.Timeouts timeouts) {}
+
+    private static final Logger accessLog = LoggerFactory.getLogger("actortls.connection");
+    /** Most plaintext decrypted per step: one write to the backend at a time, of at most this much. */
+    private static final int MAX_PLAINTEXT_CHUNK = 64 * 1024;
+    /** How long a closing connection waits for its last bytes (alert, close_notify) to reach the kernel. */
+    private static final Duration LINGER = Duration.ofSeconds(2);
+
+    public static Behavior<Command> create(Tcp.IncomingConnection incoming, Settings settings,
+                                           ActorRef<Listener.Command> listener) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+                new ClientConnection(ctx, timers, incoming, settings, listener)));
+    }
+
+    private final TimerScheduler<Command> timers;
+    private final Settings settings;
+    private final ActorRef<Listener.Command> listener;
+    private final Materializer materializer;
+    private final InetSocketAddress clientAddress;
+    private final TlsConnection tls;
+    private final Outlet toClient = new Outlet();
+    private Outlet toBackend = new Outlet();       // replaced for each backend tried
+    private final long startNanos = System.nanoTime();
+    private long lastActivityNanos = startNanos;
+
+    private ActorRef<StreamAck> clientAck;   // held while a client chunk is being forwarded
+    private ActorRef<StreamAck> backendAck;  // held while a backend chunk is being forwarded
+    private boolean clientEnded;
+    private boolean backendEnded;
+    private List<NodeConfig.Backend> backendCandidates = List.of();
+    private int backendAttempt;
+    private NodeConfig.Backend backend;
+    private boolean backendConnected;
+    private CloseReason firstToEnd;          // CLIENT_CLOSED or BACKEND_CLOSED, whichever side finished first
+
+    private CloseReason closeReason;         // non-null once closing
+    private String closeDetail;
+    private boolean reported;
+    private long clientBytesIn, clientBytesOut, backendBytesIn, backendBytesOut;
+
+    private ClientConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers, Tcp.IncomingConnection incoming,
+                             Settings settings, ActorRef<Listener.Command> listener) {
+        super(ctx);
+        this.timers = timers;
+        this.settings = settings;
+        this.listener = listener;
+        this.materializer = Materializer.matFromSystem(ctx.getSystem());
+        this.clientAddress = incoming.remoteAddress();
+        this.tls = settings.tls().newConnection();
+        timers.startSingleTimer(HandshakeTimedOut.INSTANCE, settings.timeouts().handshake());
+        timers.startSingleTimer(IdleCheck.INSTANCE, settings.timeouts().idle());
+
+        var fromClient = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
+                ClientBytes::new, ClientStreamStarted::new, StreamAck.INSTANCE, new ClientEnded(), ClientFailed::new);
+        Pair<ActorRef<Outbound>, UniqueKillSwitch> out = incoming.handleWith(
+                Flow.fromSinkAndSourceMat(fromClient, outboundSource(new ClientWriteAcknowledged()), Keep.right()),
+                materializer);
+        toClient.attach(out.first(), out.second());
+    }
+
+    private Source<ByteString, Pair<ActorRef<Outbound>, UniqueKillSwitch>> outboundSource(Command acknowledgement) {
+        return ActorSource.<Outbound, Command>actorRefWithBackpressure(getContext().getSelf(), acknowledgement,
+                        Outbound::completion, Outbound::failure)
+                .map(Outbound::bytes)
+                .viaMat(KillSwitches.single(), Keep.both());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(ClientStreamStarted.class, m -> step(() -> clientAck = m.ack()))
+                .onMessage(ClientBytes.class, m -> step(() -> fromClient(m)))
+                .onMessage(ClientEnded.class, m -> step(() -> clientEnded = true))
+                .onMessage(ClientFailed.class, m -> step(() -> close(
+                        tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, m.cause().toString())))
+                .onMessage(ClientWriteAcknowledged.class, m -> step(toClient::acknowledged))
+                .onMessage(BackendConnected.class, m -> current(m.attempt(), () -> backendConnected = true))
+                .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
+                .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
+                .onMessage(BackendBytes.class, m -> current(m.attempt(), () -> fromBackend(m)))
+                .onMessage(BackendEnded.class, m -> current(m.attempt(), () -> backendEnded = backendConnected))
+                .onMessage(BackendFailed.class, m -> current(m.attempt(), () -> {
+                    if (backendConnected) close(CloseReason.BACKEND_RESET, m.cause().toString());
+                }))
+                .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
+                .onMessage(HandshakeTimedOut.class, m -> step(() -> close(CloseReason.HANDSHAKE_TIMEOUT, null)))
+                .onMessage(IdleCheck.class, m -> step(this::checkIdle))
+                .onMessage(LingerExpired.class, m -> step(() -> {
+                    toClient.abort();
+                    toBackend.abort();
+                }))
+                .onSignal(PostStop.class, s -> {
+                    // Stopped by the listener after our report, or by the node shutting down.
+                    toClient.abort();
+                    toBackend.abort();
+                    if (!reported) {
+                        if (closeReason == null) closeReason = CloseReason.SHUTDOWN;
+                        logClose();
+                    }
+                    tls.close();
+                    return this;
+                })
+                .build();
+    }
+
+    // ---- client → OpenSSL ----------------------------------------------------------------------------------
+
+    private void fromClient(ClientBytes m) {
+        clientAck = m.ack();
+        byte[] ciphertext = m.bytes().toArrayUnsafe();
+        clientBytesIn += ciphertext.length;
+        touch();
+        if (closeReason == null) tls.receive(ciphertext, 0, ciphertext.length);
+    }
+
+    // ---- backend → OpenSSL → client --------------------------------------------------------------------------
+
+    private void fromBackend(BackendBytes m) {
+        backendAck = m.ack();
+        byte[] plaintext = m.bytes().toArrayUnsafe();
+        backendBytesIn += plaintext.length;
+        touch();
+        if (closeReason != null) return;
+        tls.writePlaintext(plaintext, 0, plaintext.length);
+        sendTlsOutput();
+    }
+
+    /**
+     * Moves the connection forward after any event; the one place that decides what to read next.
+     */
+    private void advance() {
+        if (closeReason != null) {
+            if (toClient.isEnded() && toBackend.isEnded()) finished();
+            return;
+        }
+        if (!tls.handshakeDone()) {
+            if (!continueHandshake()) return;
+        }
+
+        // OpenSSL → backend: decrypt only while the backend keeps up.
+        if (backendConnected && !toBackend.isBusy() && !toBackend.isEnded()) {
+            byte[] plaintext = tls.readPlaintext(MAX_PLAINTEXT_CHUNK);
+            sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
+            if (plaintext.length > 0) {
+                backendBytesOut += plaintext.length;
+                toBackend.offer(ByteString.fromArrayUnsafe(plaintext));
+            } else if (tls.closeNotifyReceived() || clientEnded) {
+                if (firstToEnd == null) firstToEnd = CloseReason.CLIENT_CLOSED;
+                toBackend.finish();
+            } else {
+                release(clientAck);
+                clientAck = null;
+            }
+        }
+
+        // Backend → client: take the next backend chunk only when the client has taken the last one.
+        if (!toClient.isBusy()) {
+            if (backendAck != null) {
+                release(backendAck);
+                backendAck = null;
+            } else if (backendEnded && !toClient.isEnded()) {
+                if (firstToEnd == null) firstToEnd = CloseReason.BACKEND_CLOSED;
+                tls.sendCloseNotify();
+                sendTlsOutput();
+                toClient.finish();
+            }
+        }
+
+        boolean clientDone = (clientEnded || tls.closeNotifyReceived()) && toBackend.isEnded();
+        boolean backendDone = backendEnded && toClient.isEnded();
+        if (clientDone && backendDone) close(firstToEnd, null);
+    }
+
+    /** @return true once the handshake is complete and a backend connection has been started */
+    private boolean continueHandshake() {
+        boolean done;
+        try {
+            done = tls.handshake();
+        } catch (OpenSslException e) {
+            sendTlsOutput(); // the alert
+            close(CloseReason.PROTOCOL_ERROR, e.getMessage());
+            return false;
+        }
+        sendTlsOutput();
+        if (!done) {
+            if (clientEnded) close(CloseReason.HANDSHAKE_ABORTED, null);
+            else {
+                release(clientAck);
+                clientAck = null;
+            }
+            return false;
+        }
+        timers.cancel(HandshakeTimedOut.INSTANCE);
+        backendCandidates = rotated(settings.backendsByVhost().getOrDefault(tls.virtualHost(), List.of()));
+        connectNextBackend();
+        return true;
+    }
+
+    // ---- backend connection ----------------------------------------------------------------------------------
+
+    private void connectNextBackend() {
+        if (backendCandidates.isEmpty()) {
+            close(CloseReason.BACKEND_UNAVAILABLE, "no backend of vhost " + tls.virtualHost() + " accepted the connection");
+            return;
+        }
+        backend = backendCandidates.getFirst();
+        backendCandidates = backendCandidates.subList(1, backendCandidates.size());
+        int attempt = ++backendAttempt;
+        var self = getContext().getSelf();
+        var tcp = Tcp.get(getContext().getSystem()).outgoingConnection(
+                InetSocketAddress.createUnresolved(backend.host(), backend.port()), Optional.empty(), List.of(),
+                true, Optional.of(settings.timeouts().backendConnect()), Optional.empty());
+        var fromBackend = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(self,
+                (ack, bytes) -> new BackendBytes(attempt, ack, bytes), ack -> new BackendStreamStarted(attempt, ack),
+                StreamAck.INSTANCE, new BackendEnded(attempt), cause -> new BackendFailed(attempt, cause));
+        var materialized = outboundSource(new BackendWriteAcknowledged(attempt))
+                .viaMat(tcp, Keep.both())
+                .to(fromBackend)
+                .run(materializer);
+        toBackend.attach(materialized.first().first(), materialized.first().second());
+        getContext().pipeToSelf(materialized.second(), (connected, failure) -> failure == null
+                ? new BackendConnected(attempt) : new BackendConnectFailed(attempt, failure));
+    }
+
+    private void backendConnectFailed(Throwable cause) {
+        getContext().getLog().warn("backend {} refused a connection from vhost {}: {}", backend, tls.virtualHost(), cause.toString());
+        toBackend.abort();
+        toBackend = new Outlet();
+        connectNextBackend();
+    }
+
+    // ---- timers ------------------------------------------------------------------------------------------------
+
+    private void touch() {
+        lastActivityNanos = System.nanoTime();
+    }
+
+    private void checkIdle() {
+        Duration idle = settings.timeouts().idle();
+        Duration quiet = Duration.ofNanos(System.nanoTime() - lastActivityNanos);
+        if (quiet.compareTo(idle) >= 0) close(CloseReason.IDLE_TIMEOUT, null);
+        else timers.startSingleTimer(IdleCheck.INSTANCE, idle.minus(quiet));
+    }
+
+    // ---- closing -----------------------------------------------------------------------------------------------
+
+    /**
+     * Ends both sockets: FIN after our last bytes (alert or close_notify), or an abort where the peer failed.
+     * A peer that does not take those last bytes within {@link #LINGER} is aborted.
+     */
+    private void close(CloseReason reason, String detail) {
+        if (closeReason != null) return;
+        closeReason = reason;
+        closeDetail = detail;
+        timers.cancel(HandshakeTimedOut.INSTANCE);
+        timers.cancel(IdleCheck.INSTANCE);
+
+        if (reason == CloseReason.CLIENT_RESET) {
+            toClient.abort();
+        } else {
+            tls.sendCloseNotify();
+            sendTlsOutput();
+            toClient.finish();
+        }
+        if (backendConnected && reason != CloseReason.BACKEND_RESET) toBackend.finish();
+        else toBackend.abort();
+        timers.startSingleTimer(LingerExpired.INSTANCE, LINGER);
+    }
+
+    /** Both sockets are ended: log, report, and wait for the listener to stop us. */
+    private void finished() {
+        if (reported) return;
+        reported = true;
+        timers.cancel(LingerExpired.INSTANCE);
+        logClose();
+        tls.close();
+        listener.tell(new Listener.ConnectionClosed(getContext().getSelf(), closeReason));
+    }
+
+    private void logClose() {
+        boolean established = tls.handshakeDone();
+        Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
+        accessLog.info("connection closed {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+                kv("reason", closeReason.label()), kv("vhost", tls.virtualHost()), kv("sni", tls.serverName()),
+                kv("protocol", established ? tls.protocol() : null), kv("cipher", established ? tls.cipher() : null),
+                kv("alpn", established ? tls.alpn() : null), kv("resumed", established && tls.resumed()),
+                kv("client", clientAddress.getAddress().getHostAddress() + ":" + clientAddress.getPort()),
+                kv("backend", backend == null ? null : backend.toString()), kv("duration_ms", duration.toMillis()),
+                kv("client_bytes_in", clientBytesIn), kv("client_bytes_out", clientBytesOut),
+                kv("backend_bytes_in", backendBytesIn), kv("backend_bytes_out", backendBytesOut),
+                kv("detail", closeDetail));
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private void sendTlsOutput() {
+        if (tls.pendingOutput() == 0) return;
+        byte[] ciphertext = tls.takeOutput();
+        clientBytesOut += ciphertext.length;
+        toClient.offer(ByteString.fromArrayUnsafe(ciphertext));
+    }
+
+    private static void release(ActorRef<StreamAck> ack) {
+        if (ack != null) ack.tell(StreamAck.INSTANCE);
+    }
+
+    private static <T> List<T> rotated(List<T> list) {
+        if (list.size() < 2) return list;
+        int start = ThreadLocalRandom.current().nextInt(list.size());
+        var copy = new java.util.ArrayList<T>(list.size());
+        for (int i = 0; i < list.size(); i++) copy.add(list.get((start + i) % list.size()));
+        return copy;
+    }
+
+    /** Runs one event's effect, then advances; a bug in either closes this connection, and only this one. */
+    private Behavior<Command> step(Runnable effect) {
+        try {
+            effect.run();
+            advance();
+        } catch (RuntimeException e) {
+            getContext().getLog().error("connection from {} failed", clientAddress, e);
+            if (closeReason == null) {
+                closeReason = CloseReason.INTERNAL_ERROR;
+                closeDetail = e.toString();
+            }
+            toClient.abort();
+            toBackend.abort();
+            finished();
+        }
+        return this;
+    }
+
+    private Behavior<Command> current(int attempt, Runnable effect) {
+        return attempt == backendAttempt ? step(effect) : this;
+    }
+}

@@ -1,0 +1,285 @@
+package io.actortls.tls;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One server-side TLS connection over two memory BIOs: ciphertext from the client goes in with
+ * {@link #receive}, plaintext comes out of {@link #readPlaintext}; plaintext for the client goes in with
+ * {@link #writePlaintext} and ciphertext comes out of {@link #takeOutput}. No sockets here: the caller moves
+ * the bytes, and because a memory BIO never pushes back, the caller also decides when to stop.
+ *
+ * <p>Owns its SSL (and through SSL_set_bio both BIOs): {@link #close} frees all three, once. Not thread-safe:
+ * one actor uses it at a time.
+ */
+public final class TlsConnection implements AutoCloseable {
+    private static final AtomicLong LIVE = new AtomicLong();
+
+    private final TlsFrontend frontend;
+    private final MemorySegment ssl;
+    private final MemorySegment readBio;
+    private final MemorySegment writeBio;
+    private boolean handshakeDone;
+    private boolean closeNotifyReceived;
+    private boolean closeNotifySent;
+    private boolean failed;
+    private boolean closed;
+
+    TlsConnection(TlsFrontend frontend, MemorySegment frontCtx) {
+        this.frontend = frontend;
+        OpenSsl.clearErrors();
+        try {
+            ssl = (MemorySegment) OpenSsl.SSL_new.invokeExact(frontCtx);
+            if (ssl.equals(MemorySegment.NULL)) throw OpenSsl.failure("SSL_new");
+            MemorySegment method = (MemorySegment) OpenSsl.BIO_s_mem.invokeExact();
+            readBio = (MemorySegment) OpenSsl.BIO_new.invokeExact(method);
+            writeBio = (MemorySegment) OpenSsl.BIO_new.invokeExact(method);
+            if (readBio.equals(MemorySegment.NULL) || writeBio.equals(MemorySegment.NULL)) {
+                freeBio(readBio);
+                freeBio(writeBio);
+                OpenSsl.SSL_free.invokeExact(ssl);
+                throw OpenSsl.failure("BIO_new");
+            }
+            OpenSsl.SSL_set_bio.invokeExact(ssl, readBio, writeBio); // the SSL now owns both BIOs
+            OpenSsl.SSL_set_accept_state.invokeExact(ssl);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+        LIVE.incrementAndGet();
+    }
+
+    /** Connections created and not yet closed, process-wide: a leak shows up here first. */
+    public static long liveCount() {
+        return LIVE.get();
+    }
+
+    /** Hands ciphertext received from the client to OpenSSL. */
+    public void receive(byte[] data, int offset, int length) {
+        MemorySegment source = MemorySegment.ofArray(data).asSlice(offset, length);
+        try {
+            int done = 0;
+            while (done < length) {
+                int n = (int) OpenSsl.BIO_write.invokeExact(readBio, source.asSlice(done), length - done);
+                if (n <= 0) throw OpenSsl.failure("BIO_write");
+                done += n;
+            }
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /**
+     * Advances the handshake with the ciphertext received so far.
+     *
+     * @return true once the handshake is complete, false while more input from the client is needed
+     * @throws OpenSslException when the handshake fails (bad input, no shared cipher, rejected name, ...)
+     */
+    public boolean handshake() {
+        if (handshakeDone) return true;
+        try {
+            OpenSsl.clearErrors();
+            int result = (int) OpenSsl.SSL_do_handshake.invokeExact(ssl);
+            if (result == 1) return handshakeDone = true;
+            int error = (int) OpenSsl.SSL_get_error.invokeExact(ssl, result);
+            if (error == TlsConstants.SSL_ERROR_WANT_READ) return false;
+            failed = true;
+            throw OpenSsl.failure("TLS handshake");
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /**
+     * Decrypts what has been received, up to {@code limit} bytes.
+     *
+     * @return the plaintext, empty if more input is needed or the client sent close_notify ({@link #closeNotifyReceived})
+     * @throws OpenSslException on a protocol error, e.g. a corrupted record
+     */
+    public byte[] readPlaintext(int limit) {
+        if (closeNotifyReceived) return new byte[0];
+        Scratch scratch = Scratch.get();
+        byte[] out = new byte[0];
+        int total = 0;
+        try {
+            while (total < limit) {
+                long want = Math.min(Scratch.BUFFER_SIZE, limit - total);
+                OpenSsl.clearErrors();
+                int ok = (int) OpenSsl.SSL_read_ex.invokeExact(ssl, scratch.buffer, want, scratch.sizeOut);
+                if (ok == 1) {
+                    int n = (int) scratch.sizeOut.get(JAVA_LONG, 0);
+                    if (out.length < total + n) out = java.util.Arrays.copyOf(out, Math.max(total + n, Math.min(limit, 2 * out.length)));
+                    MemorySegment.copy(scratch.buffer, JAVA_BYTE, 0, out, total, n);
+                    total += n;
+                    continue;
+                }
+                int error = (int) OpenSsl.SSL_get_error.invokeExact(ssl, ok);
+                if (error == TlsConstants.SSL_ERROR_WANT_READ) break;
+                if (error == TlsConstants.SSL_ERROR_ZERO_RETURN) {
+                    closeNotifyReceived = true;
+                    break;
+                }
+                failed = true;
+                throw OpenSsl.failure("TLS read");
+            }
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+        return total == out.length ? out : java.util.Arrays.copyOf(out, total);
+    }
+
+    /** Encrypts plaintext for the client; the records wait in the write BIO for {@link #takeOutput}. */
+    public void writePlaintext(byte[] data, int offset, int length) {
+        Scratch scratch = Scratch.get();
+        try {
+            int done = 0;
+            while (done < length) {
+                int chunk = Math.min(Scratch.BUFFER_SIZE, length - done);
+                MemorySegment.copy(data, offset + done, scratch.buffer, JAVA_BYTE, 0, chunk);
+                OpenSsl.clearErrors();
+                int ok = (int) OpenSsl.SSL_write_ex.invokeExact(ssl, scratch.buffer, (long) chunk, scratch.sizeOut);
+                if (ok != 1) {
+                    failed = true;
+                    throw OpenSsl.failure("TLS write");
+                }
+                done += (int) scratch.sizeOut.get(JAVA_LONG, 0);
+            }
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** Ciphertext waiting to be sent to the client, in bytes. */
+    public int pendingOutput() {
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, (long) OpenSsl.BIO_ctrl_pending.invokeExact(writeBio));
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** Removes and returns all ciphertext waiting for the client (handshake messages, records, alerts). */
+    public byte[] takeOutput() {
+        int pending = pendingOutput();
+        byte[] out = new byte[pending];
+        if (pending == 0) return out;
+        try {
+            int n = (int) OpenSsl.BIO_read.invokeExact(writeBio, MemorySegment.ofArray(out), pending);
+            if (n != pending) throw OpenSsl.failure("BIO_read");
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+        return out;
+    }
+
+    /** Queues our close_notify alert (once); the caller then sends {@link #takeOutput}. */
+    public void sendCloseNotify() {
+        if (closeNotifySent || !handshakeDone || failed) return;
+        closeNotifySent = true;
+        try {
+            OpenSsl.clearErrors();
+            int ignored = (int) OpenSsl.SSL_shutdown.invokeExact(ssl);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    public boolean handshakeDone() {
+        return handshakeDone;
+    }
+
+    public boolean closeNotifyReceived() {
+        return closeNotifyReceived;
+    }
+
+    public boolean resumed() {
+        try {
+            return (int) OpenSsl.SSL_session_reused.invokeExact(ssl) == 1;
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** "TLSv1.3", "TLSv1.2", ... */
+    public String protocol() {
+        try {
+            return OpenSsl.cString((MemorySegment) OpenSsl.SSL_get_version.invokeExact(ssl));
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** The negotiated cipher suite's OpenSSL name, or null before the handshake. */
+    public String cipher() {
+        try {
+            MemorySegment cipher = (MemorySegment) OpenSsl.SSL_get_current_cipher.invokeExact(ssl);
+            return cipher.equals(MemorySegment.NULL) ? null : OpenSsl.cString((MemorySegment) OpenSsl.SSL_CIPHER_get_name.invokeExact(cipher));
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** The SNI host name the client sent, or null. */
+    public String serverName() {
+        try {
+            return OpenSsl.cString((MemorySegment) OpenSsl.SSL_get_servername.invokeExact(ssl, TlsConstants.TLSEXT_NAMETYPE_host_name));
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** The ALPN protocol selected, or null if none was negotiated. */
+    public String alpn() {
+        Scratch scratch = Scratch.get();
+        try {
+            OpenSsl.SSL_get0_alpn_selected.invokeExact(ssl, scratch.callbackPointerOut, scratch.callbackSizeOut);
+            MemorySegment data = scratch.callbackPointerOut.get(ADDRESS, 0);
+            int length = scratch.callbackSizeOut.get(JAVA_INT, 0);
+            if (data.equals(MemorySegment.NULL) || length == 0) return null;
+            return new String(data.reinterpret(length).toArray(JAVA_BYTE), StandardCharsets.US_ASCII);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /** The virtual host chosen from the ClientHello, or null before that. */
+    public String virtualHost() {
+        try {
+            MemorySegment ctx = (MemorySegment) OpenSsl.SSL_get_SSL_CTX.invokeExact(ssl);
+            return frontend.virtualHostOf(ctx).map(VirtualHostContext::name).orElse(null);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    /**
+     * Frees the SSL and its BIOs. A connection that completed its handshake and saw no protocol error is marked
+     * as cleanly shut down first: OpenSSL otherwise treats the session as broken and drops it from the cache,
+     * and most clients close TCP without waiting for our close_notify.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            if (handshakeDone && !failed)
+                OpenSsl.SSL_set_shutdown.invokeExact(ssl, TlsConstants.SSL_SENT_SHUTDOWN | TlsConstants.SSL_RECEIVED_SHUTDOWN);
+            OpenSsl.SSL_free.invokeExact(ssl);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        } finally {
+            LIVE.decrementAndGet();
+        }
+    }
+
+    private static void freeBio(MemorySegment bio) throws Throwable {
+        if (!bio.equals(MemorySegment.NULL)) {
+            int ignored = (int) OpenSsl.BIO_free.invokeExact(bio);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.actortls.tls;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+
+/**
+ * One virtual host's SSL_CTX: its certificate chain, key and ALPN preferences. Connections are switched to it
+ * from the ClientHello callback. Owned by its {@link TlsFrontend}; SSL_CTX_free on close only drops our
+ * reference, so connections still using the context keep it alive inside OpenSSL.
+ */
+public final class VirtualHostContext implements AutoCloseable {
+    private final VirtualHostSpec spec;
+    private final MemorySegment ctx;
+    private final long callbackId;
+    private final byte[][] alpnPreference;
+    private final byte[] sessionIdContext;
+    private boolean closed;
+
+    VirtualHostContext(VirtualHostSpec spec) {
+        this.spec = spec;
+        this.alpnPreference = spec.alpn().stream().map(p -> p.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+        this.sessionIdContext = sessionIdContext(spec);
+        OpenSsl.clearErrors();
+        try {
+            ctx = (MemorySegment) OpenSsl.SSL_CTX_new.invokeExact((MemorySegment) OpenSsl.TLS_server_method.invokeExact());
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+        if (ctx.equals(MemorySegment.NULL)) throw OpenSsl.failure("SSL_CTX_new");
+        callbackId = CallbackTargets.register(this);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment chain = arena.allocateFrom(spec.certificateChain().toString());
+            MemorySegment key = arena.allocateFrom(spec.privateKey().toString());
+            if ((int) OpenSsl.SSL_CTX_use_certificate_chain_file.invokeExact(ctx, chain) != 1)
+                throw setupFailure(TlsSetupException.Part.CERTIFICATE, "loading certificate chain " + spec.certificateChain());
+            if ((int) OpenSsl.SSL_CTX_use_PrivateKey_file.invokeExact(ctx, key, TlsConstants.SSL_FILETYPE_PEM) != 1)
+                throw setupFailure(TlsSetupException.Part.PRIVATE_KEY, "loading private key " + spec.privateKey());
+            if ((int) OpenSsl.SSL_CTX_check_private_key.invokeExact(ctx) != 1)
+                throw setupFailure(TlsSetupException.Part.KEY_MISMATCH,
+                        "private key " + spec.privateKey() + " does not match certificate " + spec.certificateChain());
+            MemorySegment sid = arena.allocateFrom(JAVA_BYTE, sessionIdContext);
+            if ((int) OpenSsl.SSL_CTX_set_session_id_context.invokeExact(ctx, sid, sessionIdContext.length) != 1)
+                throw OpenSsl.failure("SSL_CTX_set_session_id_context");
+            if (alpnPreference.length > 0)
+                OpenSsl.SSL_CTX_set_alpn_select_cb.invokeExact(ctx, Callbacks.ALPN_SELECT, MemorySegment.ofAddress(callbackId));
+        } catch (Throwable t) {
+            close();
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    public VirtualHostSpec spec() {
+        return spec;
+    }
+
+    MemorySegment handle() {
+        return ctx;
+    }
+
+    byte[] sessionIdContext() {
+        return sessionIdContext;
+    }
+
+    /**
+     * Server-preference ALPN choice.
+     *
+     * @param offered the client's wire-format list (length-prefixed names)
+     * @return the offset of the chosen entry's length byte in {@code offered}, or -1 if nothing overlaps
+     */
+    long chooseProtocol(MemorySegment offered) {
+        byte[] client = offered.toArray(JAVA_BYTE);
+        for (byte[] wanted : alpnPreference) {
+            for (int i = 0; i < client.length; ) {
+                int length = Byte.toUnsignedInt(client[i]);
+                if (length == 0 || i + 1 + length > client.length) break; // malformed: stop at what we understood
+                if (length == wanted.length && Arrays.equals(client, i + 1, i + 1 + length, wanted, 0, length)) return i;
+                i += 1 + length;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Distinct per virtual host and per certificate, identical on every node: a session resumes only under the
+     * vhost, and the certificate, that created it.
+     */
+    private static byte[] sessionIdContext(VirtualHostSpec spec) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(("actortls-vhost:" + spec.name() + "\n").getBytes(StandardCharsets.UTF_8));
+            sha256.update(Files.readAllBytes(spec.certificateChain()));
+            return sha256.digest(); // 32 bytes, the maximum OpenSSL accepts
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } catch (IOException e) {
+            throw new TlsSetupException(TlsSetupException.Part.CERTIFICATE, spec.name(),
+                    "cannot read certificate chain " + spec.certificateChain() + ": " + e, e);
+        }
+    }
+
+    private TlsSetupException setupFailure(TlsSetupException.Part part, String what) {
+        OpenSslException cause = OpenSsl.failure(what);
+        return new TlsSetupException(part, spec.name(), cause.getMessage(), cause);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        CallbackTargets.unregister(callbackId);
+        try {
+            OpenSsl.SSL_CTX_free.invokeExact(ctx);
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+}
