@@ -58,6 +58,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     record ClientEnded() implements Command {}
     record ClientFailed(Throwable cause) implements Command {}
     record ClientWriteAcknowledged() implements Command {}
+    record ClientWritingEnded() implements Command {}
 
     // The backend's socket; `attempt` tells the live connection from leftovers of a failed one.
     record BackendConnected(int attempt) implements Command {}
@@ -67,6 +68,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     record BackendEnded(int attempt) implements Command {}
     record BackendFailed(int attempt, Throwable cause) implements Command {}
     record BackendWriteAcknowledged(int attempt) implements Command {}
+    record BackendWritingEnded(int attempt) implements Command {}
 
     // Timers.
     enum HandshakeTimedOut implements Command { INSTANCE }
@@ -130,16 +132,27 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         var fromClient = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
                 ClientBytes::new, ClientStreamStarted::new, StreamAck.INSTANCE, new ClientEnded(), ClientFailed::new);
         Pair<ActorRef<Outbound>, UniqueKillSwitch> out = incoming.handleWith(
-                Flow.fromSinkAndSourceMat(fromClient, outboundSource(new ClientWriteAcknowledged()), Keep.right()),
+                Flow.fromSinkAndSourceMat(fromClient,
+                        outboundSource(new ClientWriteAcknowledged(), new ClientWritingEnded()), Keep.right()),
                 materializer);
         toClient.attach(out.first(), out.second());
     }
 
-    private Source<ByteString, Pair<ActorRef<Outbound>, UniqueKillSwitch>> outboundSource(Command acknowledgement) {
+    /**
+     * The stream that writes to one socket: our {@link Outbound} messages in, an acknowledgement out for each,
+     * a kill switch to abort it, and {@code ended} once the socket's writing half is gone for any reason
+     * (FIN sent, peer reset, abort), so that closing never waits on a socket that cannot take more bytes.
+     */
+    private Source<ByteString, Pair<ActorRef<Outbound>, UniqueKillSwitch>> outboundSource(Command acknowledgement,
+                                                                                         Command ended) {
         return ActorSource.<Outbound, Command>actorRefWithBackpressure(getContext().getSelf(), acknowledgement,
                         Outbound::completion, Outbound::failure)
                 .map(Outbound::bytes)
-                .viaMat(KillSwitches.single(), Keep.both());
+                .viaMat(KillSwitches.single(), Keep.both())
+                .watchTermination((materialized, done) -> {
+                    getContext().pipeToSelf(done, (ok, failure) -> ended);
+                    return materialized;
+                });
     }
 
     @Override
@@ -151,6 +164,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientFailed.class, m -> step(() -> close(
                         tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, m.cause().toString())))
                 .onMessage(ClientWriteAcknowledged.class, m -> step(toClient::acknowledged))
+                .onMessage(ClientWritingEnded.class, m -> step(toClient::streamEnded))
                 .onMessage(BackendConnected.class, m -> current(m.attempt(), () -> backendConnected = true))
                 .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
                 .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
@@ -160,6 +174,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                     if (backendConnected) close(CloseReason.BACKEND_RESET, m.cause().toString());
                 }))
                 .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
+                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), toBackend::streamEnded))
                 .onMessage(HandshakeTimedOut.class, m -> step(() -> close(CloseReason.HANDSHAKE_TIMEOUT, null)))
                 .onMessage(IdleCheck.class, m -> step(this::checkIdle))
                 .onMessage(LingerExpired.class, m -> step(() -> {
@@ -290,7 +305,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         var fromBackend = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(self,
                 (ack, bytes) -> new BackendBytes(attempt, ack, bytes), ack -> new BackendStreamStarted(attempt, ack),
                 StreamAck.INSTANCE, new BackendEnded(attempt), cause -> new BackendFailed(attempt, cause));
-        var materialized = outboundSource(new BackendWriteAcknowledged(attempt))
+        var materialized = outboundSource(new BackendWriteAcknowledged(attempt), new BackendWritingEnded(attempt))
                 .viaMat(tcp, Keep.both())
                 .to(fromBackend)
                 .run(materializer);

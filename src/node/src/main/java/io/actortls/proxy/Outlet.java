@@ -50,6 +50,13 @@ final class Outlet {
         queued = ByteString.emptyByteString();
     }
 
+    /** The socket's writing half is gone (FIN sent, reset, or aborted): nothing queued can go out any more. */
+    void streamEnded() {
+        ended = true;
+        writeInFlight = false;
+        queued = ByteString.emptyByteString();
+    }
+
     /** True while bytes are queued or unacknowledged: the peer is not keeping up. */
     boolean isBusy() {
         return writeInFlight || !queued.isEmpty();

@@ -51,7 +51,7 @@ final class Callbacks {
             long chosen = vhost.chooseProtocol(offered);
             if (chosen < 0) return TlsConstants.SSL_TLSEXT_ERR_NOACK;
             // *out must stay valid after we return: point into the client's list, which OpenSSL owns.
-            out.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, clientList.asSlice(chosen + 1, 0));
+            out.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, offered.asSlice(chosen + 1, 0));
             outLength.reinterpret(1).set(JAVA_BYTE, 0, offered.get(JAVA_BYTE, chosen));
             return TlsConstants.SSL_TLSEXT_ERR_OK;
         } catch (Throwable t) {
