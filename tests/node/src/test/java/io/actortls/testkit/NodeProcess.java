@@ -1,0 +1,173 @@
+package io.actortls.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * An ActorTls node as a separate JVM process, started the way the launcher starts it ({@code Main node
+ * --config FILE}), with JSON logs so tests can read its connection-close records.
+ */
+public final class NodeProcess implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Process process;
+    private final List<String> stdout = new CopyOnWriteArrayList<>();
+    private final List<String> stderr = new CopyOnWriteArrayList<>();
+    private final Thread stdoutReader;
+    private final Thread stderrReader;
+
+    private NodeProcess(Process process) {
+        this.process = process;
+        this.stdoutReader = Thread.ofPlatform().daemon().start(() -> collect(process.getInputStream(), stdout));
+        this.stderrReader = Thread.ofPlatform().daemon().start(() -> collect(process.getErrorStream(), stderr));
+    }
+
+    /** Starts a node with this HOCON text as its --config file (written into {@code dir}). */
+    public static NodeProcess start(Path dir, String hocon) {
+        return start(dir, hocon, Map.of());
+    }
+
+    public static NodeProcess start(Path dir, String hocon, Map<String, String> env) {
+        try {
+            Path config = Files.createTempFile(dir, "node-", ".hocon");
+            Files.writeString(config, hocon);
+            List<String> command = new ArrayList<>();
+            command.add(Tools.java());
+            command.addAll(Tools.jvmFlags());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.actortls.node.Main",
+                    "node", "--config", config.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+            builder.environment().put("ACTORTLS_LOG_FORMAT", "json");
+            builder.environment().putAll(env);
+            return new NodeProcess(builder.start());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a node", e);
+        }
+    }
+
+    /** Starts a node and waits until every listener is bound. */
+    public static NodeProcess startReady(Path dir, String hocon) {
+        NodeProcess node = start(dir, hocon);
+        node.awaitReady(Duration.ofSeconds(30));
+        return node;
+    }
+
+    public void awaitReady(Duration timeout) {
+        awaitLog(line -> line.contains("ActorTls node ready"), timeout, "the node to become ready");
+    }
+
+    /** Waits for the process to exit and returns its exit code. */
+    public int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+                throw new AssertionError("node did not exit within " + timeout + "\n" + output());
+            stdoutReader.join(5000);
+            stderrReader.join(5000);
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Resident set size of the node process, in KiB, from /proc. */
+    public long rssKib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("no VmRSS for pid " + process.pid());
+    }
+
+    public String stderrText() {
+        return String.join("\n", stderr);
+    }
+
+    /** Everything the node printed so far. */
+    public String output() {
+        return "--- stdout\n" + String.join("\n", stdout) + "\n--- stderr\n" + stderrText();
+    }
+
+    /** The JSON records of closed connections logged so far (logger {@code actortls.connection}). */
+    public List<JsonNode> closes() {
+        List<JsonNode> closes = new ArrayList<>();
+        for (String line : stdout) {
+            if (!line.startsWith("{") || !line.contains("\"actortls.connection\"")) continue;
+            try {
+                closes.add(JSON.readTree(line));
+            } catch (IOException e) {
+                throw new AssertionError("unparsable log line: " + line, e);
+            }
+        }
+        return closes;
+    }
+
+    /** Closed-connection records with this reason (e.g. "protocol-error"). */
+    public List<JsonNode> closes(String reason) {
+        return closes().stream().filter(c -> reason.equals(c.path("reason").asText())).toList();
+    }
+
+    /** Waits until at least {@code count} connections have closed with {@code reason}. */
+    public List<JsonNode> awaitCloses(String reason, int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> found = closes(reason);
+            if (found.size() >= count) return found;
+            BackendProcess.sleep(50);
+        }
+        throw new AssertionError("expected " + count + " close(s) with reason " + reason + " within " + timeout
+                + "; got " + closes().stream().map(c -> c.path("reason").asText()).toList() + "\n" + output());
+    }
+
+    public void awaitLog(Predicate<String> line, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (stdout.stream().anyMatch(line)) return;
+            if (!process.isAlive() && stdout.stream().noneMatch(line))
+                throw new AssertionError("node exited (" + process.exitValue() + ") while waiting for " + what + "\n" + output());
+            BackendProcess.sleep(50);
+        }
+        throw new AssertionError("timed out waiting for " + what + "\n" + output());
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(15, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void collect(java.io.InputStream stream, List<String> lines) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+            for (String line; (line = reader.readLine()) != null; ) lines.add(line);
+        } catch (IOException ignored) {
+            // the process ended
+        }
+    }
+}

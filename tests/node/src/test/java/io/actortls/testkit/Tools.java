@@ -1,0 +1,78 @@
+package io.actortls.testkit;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Where things are, and the real programs the tests drive: the shared load tool and backend, openssl, curl. */
+public final class Tools {
+    private Tools() {}
+
+    /** The repository's top directory (set by the build; falls back to ../.. from the module). */
+    public static Path top() {
+        String top = System.getProperty("actortls.top");
+        return (top != null ? Path.of(top) : Path.of("../..")).toAbsolutePath().normalize();
+    }
+
+    /** ../shared beside the repository: the bench tools and notes, used in place. */
+    public static Path shared() {
+        return top().resolve("../shared").normalize();
+    }
+
+    /** The shared plaintext backend ({@code GET /N} returns N bytes, anything else echoes), built on first use. */
+    public static synchronized Path backendBinary() {
+        return build("backend", List.of("-lpthread"));
+    }
+
+    /** The shared TLS load generator, built on first use. */
+    public static synchronized Path tlsloadBinary() {
+        return build("tlsload", List.of("-lssl", "-lcrypto", "-lpthread"));
+    }
+
+    private static Path build(String name, List<String> libraries) {
+        Path source = shared().resolve("bench").resolve(name + ".c");
+        Path binary = top().resolve("tests/node/target/tools").resolve(name);
+        try {
+            if (Files.exists(binary) && Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) >= 0)
+                return binary;
+            Files.createDirectories(binary.getParent());
+            var command = new java.util.ArrayList<>(List.of("cc", "-std=c11", "-O2", "-o", binary.toString(), source.toString()));
+            command.addAll(libraries);
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0)
+                throw new IllegalStateException("building " + source + " failed:\n" + output);
+            return binary;
+        } catch (IOException e) {
+            throw new IllegalStateException("building " + source + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A TCP port on 127.0.0.1 that was free a moment ago. */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The JVM flags every ActorTls JVM runs with (the launcher uses the same). */
+    public static List<String> jvmFlags() {
+        var flags = new java.util.ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
+        if (Runtime.version().feature() >= 23) flags.add("--sun-misc-unsafe-memory-access=allow");
+        return flags;
+    }
+
+    /** The java binary running this test, used for child JVMs. */
+    public static String java() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+}
