@@ -3,16 +3,12 @@ package io.actortls.node;
 import ch.qos.logback.classic.Level;
 import io.actortls.demo.Demo;
 import io.actortls.demo.DemoBackend;
+import io.actortls.demo.LocalCluster;
 import io.actortls.tls.OpenSsl;
-import io.actortls.tls.TlsFrontend;
-import io.actortls.tls.TlsSetupException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.pekko.actor.typed.ActorSystem;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +23,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
 
     private static final String USAGE = """
-            usage: actortls node [--config FILE]           run a node (defaults: pekko.hocon; environment overrides)
+            usage: actortls node [--config FILE] [--seed HOST:PORT]...   run a node (defaults: pekko.hocon)
+                   actortls local-cluster [--nodes N]      run N nodes as processes on 127.0.0.1 with demo backends
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
                    actortls demo-backend --port N [--name NAME]   run the demo HTTP backend
                    actortls test                           run the test suite (the launcher script handles this)""";
@@ -36,9 +33,10 @@ public final class Main {
         if (args.length == 0) usage("no command given");
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         int status = switch (args[0]) {
-            case "node" -> runNode(configArgument(rest));
+            case "node" -> runNodeCommand(rest);
             case "demo" -> Demo.run(rest);
             case "demo-backend" -> DemoBackend.run(rest);
+            case "local-cluster" -> LocalCluster.run(rest);
             case "-h", "--help", "help" -> {
                 System.out.println(USAGE);
                 yield 0;
@@ -49,64 +47,28 @@ public final class Main {
     }
 
     /** Starts a node and blocks until it stops. */
-    public static int runNode(Path configFile) {
+    public static int runNode(Path configFile, List<String> seedNodes) {
         NodeConfig config;
         try {
-            config = NodeConfig.load(configFile);
+            config = NodeConfig.load(configFile, seedNodes);
         } catch (ConfigurationException e) {
             return configurationError(e.getMessage());
         }
         configureLogging(config.log());
         Logger log = LoggerFactory.getLogger(Main.class);
-
-        TlsFrontend tls;
-        try {
-            tls = new TlsFrontend(config.tls(), config.vhosts().stream().map(NodeConfig.VirtualHost::spec).toList(),
-                    config.defaultVhost(), config.unknownSni());
-        } catch (TlsSetupException e) {
-            return configurationError(keyOf(e, config) + ": " + e.getMessage());
-        }
-        log.info("{} loaded {} virtual host(s): {}", OpenSsl.version(), config.vhosts().size(),
+        log.info("{}; {} virtual host(s): {}", OpenSsl.version(), config.vhosts().size(),
                 config.vhosts().stream().map(v -> v.name() + " " + v.spec().serverNames()).toList());
-
-        CompletableFuture<Void> started = new CompletableFuture<>();
-        ActorSystem<ActorTlsNode.Command> system =
-                ActorSystem.create(ActorTlsNode.create(config, tls, started), "actortls", config.pekko());
+        RunningNode node;
         try {
-            started.get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            system.terminate();
-            awaitTermination(system);
-            tls.close();
-            if (e.getCause() instanceof ActorTlsNode.BindException bind) return configurationError(bind.getMessage());
-            log.error("node failed to start", e.getCause());
-            return EXIT_FAILURE;
-        } catch (TimeoutException | InterruptedException e) {
-            log.error("node did not start within 60 s");
-            system.terminate();
+            node = RunningNode.start(config);
+        } catch (ConfigurationException | NodeGuardian.BindException e) {
+            return configurationError(e.getMessage());
+        } catch (IllegalStateException e) {
+            log.error("node failed to start: {}", e.getMessage(), e.getCause());
             return EXIT_FAILURE;
         }
-        awaitTermination(system);
-        tls.close();
+        node.awaitTermination();
         return 0;
-    }
-
-    private static void awaitTermination(ActorSystem<?> system) {
-        system.getWhenTerminated().toCompletableFuture().join();
-    }
-
-    private static String keyOf(TlsSetupException e, NodeConfig config) {
-        String vhost = "actortls.vhosts." + e.virtualHost();
-        return switch (e.part()) {
-            case VERSIONS -> "actortls.tls.min-version";
-            case CIPHERS -> "actortls.tls.ciphers";
-            case CIPHERSUITES -> "actortls.tls.ciphersuites";
-            case GROUPS -> "actortls.tls.groups";
-            case DEFAULT_VHOST -> "actortls.default-vhost";
-            case SERVER_NAMES -> vhost + ".server-names";
-            case CERTIFICATE -> vhost + ".certificate";
-            case PRIVATE_KEY, KEY_MISMATCH -> vhost + ".key";
-        };
     }
 
     /** Selects text or JSON logging before the first logger exists, then sets the root level. */
@@ -116,13 +78,15 @@ public final class Main {
         root.setLevel(Level.toLevel(logging.level()));
     }
 
-    private static Path configArgument(String[] args) {
+    private static int runNodeCommand(String[] args) {
         Path file = null;
+        List<String> seeds = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
-            else usage("unknown argument for node: " + args[i]);
+            else if (args[i].equals("--seed") && i + 1 < args.length) seeds.add(args[++i]);
+            else return usage("unknown argument for node: " + args[i]);
         }
-        return file;
+        return runNode(file, seeds);
     }
 
     static int configurationError(String message) {

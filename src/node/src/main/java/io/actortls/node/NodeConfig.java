@@ -9,6 +9,7 @@ import io.actortls.tls.TlsConstants;
 import io.actortls.tls.TlsFrontend.UnknownServerName;
 import io.actortls.tls.TlsSettings;
 import io.actortls.tls.VirtualHostSpec;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +28,8 @@ import java.util.Set;
  * {@link ConfigurationException} naming the key.
  */
 public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<VirtualHost> vhosts, String defaultVhost,
-                         UnknownServerName unknownSni, Timeouts timeouts, Logging log, Config pekko) {
+                         UnknownServerName unknownSni, Timeouts timeouts, Cluster cluster, Sessions sessions,
+                         Tickets tickets, Logging log, Config pekko) {
 
     public record Listener(String key, String name, String host, int port, int maxConnections, int backlog) {}
 
@@ -48,10 +50,25 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
 
     public record Logging(boolean json, String level, Duration statsInterval) {}
 
+    public record Cluster(String host, int port, List<String> seedNodes) {}
+
+    public record Sessions(int buckets, int maxEntries, Duration fetchTimeout, Duration sweepInterval,
+                           Duration statsInterval) {}
+
+    public record Tickets(Duration rotationInterval) {}
+
+    /** The actor system's name: part of every cluster address, so the same on every node. */
+    public static final String SYSTEM_NAME = "actortls";
+
     private static final String ROOT = "actortls";
 
     /** Loads the defaults, then {@code file} (may be null) on top. */
     public static NodeConfig load(Path file) {
+        return load(file, List.of());
+    }
+
+    /** Loads the defaults, then {@code file} (may be null), then seed nodes given on the command line. */
+    public static NodeConfig load(Path file, List<String> seedNodes) {
         Config defaults = ConfigFactory.parseResources(NodeConfig.class, "/pekko.hocon");
         Config user = ConfigFactory.empty();
         if (file != null) {
@@ -62,6 +79,8 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 throw new ConfigurationException(e.getMessage(), e);
             }
         }
+        if (!seedNodes.isEmpty())
+            user = ConfigFactory.parseMap(Map.of(ROOT + ".cluster.seed-nodes", seedNodes)).withFallback(user);
         return from(user, defaults);
     }
 
@@ -119,6 +138,13 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             Config v = entry.withFallback(vhostDefaults);
             Path certificate = readableFile(v, "certificate", key);
             Path privateKey = readableFile(v, "key", key);
+            VirtualHostSpec.Resumption resumption = switch (v.getString("resumption")) {
+                case "stateful" -> VirtualHostSpec.Resumption.STATEFUL;
+                case "tickets" -> VirtualHostSpec.Resumption.TICKETS;
+                case "both" -> VirtualHostSpec.Resumption.BOTH;
+                default -> throw new ConfigurationException(key + ".resumption",
+                        "\"" + v.getString("resumption") + "\" is not stateful, tickets or both");
+            };
             List<String> serverNames = v.getStringList("server-names");
             for (String serverName : serverNames) {
                 Object previous = seenNames.put(serverName.toLowerCase(Locale.ROOT), name);
@@ -130,7 +156,8 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 if (protocol.isEmpty() || protocol.length() > 255)
                     throw new ConfigurationException(key + ".alpn", "\"" + protocol + "\" is not a valid ALPN protocol name");
             List<Backend> backends = backends(v, key + ".backends");
-            vhosts.add(new VirtualHost(new VirtualHostSpec(name, serverNames, certificate, privateKey, alpn), backends));
+            vhosts.add(new VirtualHost(new VirtualHostSpec(name, serverNames, certificate, privateKey, alpn, resumption),
+                    backends));
         }
         if (vhosts.isEmpty()) throw new ConfigurationException(ROOT + ".vhosts", "no virtual host is defined");
 
@@ -153,17 +180,60 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         Timeouts timeouts = new Timeouts(positive(c, "timeouts.handshake"), positive(c, "timeouts.idle"),
                 positive(c, "timeouts.backend-connect"));
 
+        Cluster cluster = cluster(c.getConfig("cluster"));
         String format = c.getString("log.format");
         if (!format.equals("text") && !format.equals("json"))
             throw new ConfigurationException(ROOT + ".log.format", "\"" + format + "\" is neither \"text\" nor \"json\"");
         String level = c.getString("log.level").toUpperCase(Locale.ROOT);
         if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(level))
             throw new ConfigurationException(ROOT + ".log.level", "\"" + level + "\" is not a log level");
-        Duration statsInterval = c.getDuration("log.stats-interval");
-        if (statsInterval.isNegative()) throw new ConfigurationException(ROOT + ".log.stats-interval", "negative");
+        Duration statsInterval = nonNegative(c, "log.stats-interval");
 
+        Config pekkoOverlay = ConfigFactory.parseMap(Map.of("pekko.cluster.seed-nodes",
+                cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList()));
         return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, timeouts,
-                new Logging(format.equals("json"), level, statsInterval), all);
+                cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")),
+                new Logging(format.equals("json"), level, statsInterval), pekkoOverlay.withFallback(all));
+    }
+
+    /** The Artery address of the node at "host:port". */
+    public static String clusterAddress(String hostAndPort) {
+        return "pekko://" + SYSTEM_NAME + "@" + hostAndPort;
+    }
+
+    private static Cluster cluster(Config c) {
+        String key = ROOT + ".cluster";
+        String host = c.getString("host");
+        if (host.isBlank()) throw new ConfigurationException(key + ".host", "empty");
+        int port = c.getInt("port");
+        if (port < 0 || port > 65535) throw new ConfigurationException(key + ".port", port + " is not a TCP port");
+        List<String> seeds = c.getValue("seed-nodes").valueType() == ConfigValueType.STRING
+                ? Arrays.stream(c.getString("seed-nodes").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
+                : c.getStringList("seed-nodes");
+        for (String seed : seeds)
+            if (!seed.matches("[^:/@]+:[0-9]{1,5}"))
+                throw new ConfigurationException(key + ".seed-nodes", "\"" + seed + "\" is not host:port");
+        for (String store : List.of("key-store", "trust-store")) {
+            String path = c.getString("tls." + store);
+            String hint = " (`actortls demo` and `actortls local-cluster` make local ones in .actortls/cluster/)";
+            if (path.isBlank()) throw new ConfigurationException(key + ".tls." + store, "not set" + hint);
+            if (!Files.isRegularFile(Path.of(path)))
+                throw new ConfigurationException(key + ".tls." + store, "file " + Path.of(path).toAbsolutePath() + " does not exist" + hint);
+        }
+        return new Cluster(host, port, List.copyOf(seeds));
+    }
+
+    private static Sessions sessions(Config c) {
+        return new Sessions(positive(c.getConfig("sessions"), "buckets", ROOT + ".sessions"),
+                positive(c.getConfig("sessions"), "max-entries", ROOT + ".sessions"),
+                positive(c, "sessions.fetch-timeout"), positive(c, "sessions.sweep-interval"),
+                nonNegative(c, "sessions.stats-interval"));
+    }
+
+    private static Duration nonNegative(Config c, String path) {
+        Duration value = c.getDuration(path);
+        if (value.isNegative()) throw new ConfigurationException(ROOT + "." + path, "negative");
+        return value;
     }
 
     private static TlsSettings tlsSettings(Config t) {
@@ -234,7 +304,8 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             if (!reference.root().containsKey(key))
                 throw new ConfigurationException(ROOT + "." + key, "unknown key (see pekko.hocon for the documented keys)");
         }
-        for (String section : List.of("tls", "timeouts", "log", "listener-defaults", "vhost-defaults"))
+        for (String section : List.of("tls", "timeouts", "log", "listener-defaults", "vhost-defaults", "cluster",
+                "cluster.tls", "sessions", "tickets"))
             rejectUnknown(c.getConfig(section), reference.getConfig(section), Set.of(), ROOT + "." + section);
     }
 

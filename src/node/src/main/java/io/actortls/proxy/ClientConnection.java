@@ -3,6 +3,9 @@ package io.actortls.proxy;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.actortls.node.NodeConfig;
+import io.actortls.session.SessionMetrics;
+import io.actortls.session.SessionReplicator;
+import io.actortls.tls.HandshakeProgress;
 import io.actortls.tls.OpenSslException;
 import io.actortls.tls.TlsConnection;
 import io.actortls.tls.TlsFrontend;
@@ -70,6 +73,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     record BackendWriteAcknowledged(int attempt) implements Command {}
     record BackendWritingEnded(int attempt) implements Command {}
 
+    // The session cache, when the client offers a session this node does not hold yet.
+    record SessionFetched(boolean found) implements Command {}
+
     // Timers.
     enum HandshakeTimedOut implements Command { INSTANCE }
     enum IdleCheck implements Command { INSTANCE }
@@ -77,7 +83,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     /** What the connection needs from its listener. */
     public record Settings(TlsFrontend tls, Map<String, List<NodeConfig.Backend>> backendsByVhost,
-                           NodeConfig.Timeouts timeouts) {}
+                           NodeConfig.Timeouts timeouts, ActorRef<SessionReplicator.Command> sessions,
+                           Duration sessionFetchTimeout, SessionMetrics sessionMetrics) {}
 
     private static final Logger accessLog = LoggerFactory.getLogger("actortls.connection");
     /** Most plaintext decrypted per step: one write to the backend at a time, of at most this much. */
@@ -111,6 +118,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private NodeConfig.Backend backend;
     private boolean backendConnected;
     private CloseReason firstToEnd;          // CLIENT_CLOSED or BACKEND_CLOSED, whichever side finished first
+    private boolean fetchingSession;         // the handshake is paused while the cluster looks for a session
 
     private CloseReason closeReason;         // non-null once closing
     private String closeDetail;
@@ -175,6 +183,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 }))
                 .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
                 .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), toBackend::streamEnded))
+                .onMessage(SessionFetched.class, m -> step(() -> {
+                    fetchingSession = false;
+                    tls.finishSessionFetch();
+                }))
                 .onMessage(HandshakeTimedOut.class, m -> step(() -> close(CloseReason.HANDSHAKE_TIMEOUT, null)))
                 .onMessage(IdleCheck.class, m -> step(this::checkIdle))
                 .onMessage(LingerExpired.class, m -> step(() -> {
@@ -265,16 +277,26 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     /** @return true once the handshake is complete and a backend connection has been started */
     private boolean continueHandshake() {
-        boolean done;
+        if (fetchingSession) return false;
+        HandshakeProgress progress;
         try {
-            done = tls.handshake();
+            progress = tls.handshake();
         } catch (OpenSslException e) {
             sendTlsOutput(); // the alert
             close(CloseReason.PROTOCOL_ERROR, e.getMessage());
             return false;
         }
         sendTlsOutput();
-        if (!done) {
+        if (progress == HandshakeProgress.NEEDS_SESSION) {
+            // The client offers a session another node may have made a moment ago: ask, then go on.
+            fetchingSession = true;
+            getContext().ask(SessionReplicator.Fetched.class, settings.sessions(),
+                    settings.sessionFetchTimeout().multipliedBy(2),
+                    replyTo -> new SessionReplicator.Fetch(tls.wantedSessionId(), replyTo),
+                    (fetched, failure) -> new SessionFetched(fetched != null && fetched.found()));
+            return false;
+        }
+        if (progress == HandshakeProgress.NEEDS_INPUT) {
             if (clientEnded) close(CloseReason.HANDSHAKE_ABORTED, null);
             else {
                 release(clientAck);
@@ -283,6 +305,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             return false;
         }
         timers.cancel(HandshakeTimedOut.INSTANCE);
+        if (tls.resumedFromAnotherNode()) settings.sessionMetrics().resumedFromAnotherNode();
         backendCandidates = rotated(settings.backendsByVhost().getOrDefault(tls.virtualHost(), List.of()));
         connectNextBackend();
         return true;

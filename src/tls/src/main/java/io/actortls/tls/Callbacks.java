@@ -31,6 +31,64 @@ final class Callbacks {
     static final MemorySegment ALPN_SELECT = upcall("alpnSelect",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
 
+    /** {@code int (*)(SSL *ssl, SSL_SESSION *sess)}: a new session to cache. */
+    static final MemorySegment NEW_SESSION = upcall("newSession", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+
+    /** {@code SSL_SESSION *(*)(SSL *ssl, const unsigned char *id, int len, int *copy)}: look a session up. */
+    static final MemorySegment GET_SESSION = upcall("getSession",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
+
+    /** {@code void (*)(SSL_CTX *ctx, SSL_SESSION *sess)}: a session became unusable. */
+    static final MemorySegment REMOVE_SESSION = upcall("removeSession", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+
+    /** {@code int (*)(SSL*, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX*, EVP_MAC_CTX*, int enc)} */
+    static final MemorySegment TICKET_KEY = upcall("ticketKey",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+
+    private static int newSession(MemorySegment ssl, MemorySegment session) {
+        try {
+            TlsConnection connection = TlsConnection.current();
+            if (connection != null) connection.frontend().onNewSession(connection, session);
+        } catch (Throwable t) {
+            log.error("new-session callback failed; the session is not cached", t);
+        }
+        return 0; // we keep no reference: OpenSSL frees the session when it is done with it
+    }
+
+    private static MemorySegment getSession(MemorySegment ssl, MemorySegment id, int length, MemorySegment copy) {
+        try {
+            copy.reinterpret(JAVA_INT.byteSize()).set(JAVA_INT, 0, 0); // the returned reference is OpenSSL's to free
+            TlsConnection connection = TlsConnection.current();
+            if (connection == null) return MemorySegment.NULL;
+            return connection.frontend().onGetSession(connection, id.reinterpret(length).toArray(JAVA_BYTE));
+        } catch (Throwable t) {
+            log.error("get-session callback failed; continuing with a full handshake", t);
+            return MemorySegment.NULL;
+        }
+    }
+
+    private static void removeSession(MemorySegment ctx, MemorySegment session) {
+        try {
+            TlsFrontend frontend = TlsFrontend.byFrontContext(ctx);
+            if (frontend != null) frontend.onRemoveSession(session);
+        } catch (Throwable t) {
+            log.error("remove-session callback failed", t);
+        }
+    }
+
+    private static int ticketKey(MemorySegment ssl, MemorySegment name, MemorySegment iv, MemorySegment cipherCtx,
+                                 MemorySegment macCtx, int encrypt) {
+        try {
+            TlsConnection connection = TlsConnection.current();
+            if (connection == null) return 0;
+            return connection.frontend().onTicketKey(ssl, name.reinterpret(16), iv.reinterpret(TlsConstants.EVP_MAX_IV_LENGTH),
+                    cipherCtx, macCtx, encrypt == 1);
+        } catch (Throwable t) {
+            log.error("ticket-key callback failed; no ticket for this connection", t);
+            return 0; // encrypt: no ticket; decrypt: treated as an unknown key, i.e. a full handshake
+        }
+    }
+
     private static int clientHello(MemorySegment ssl, MemorySegment alert, MemorySegment arg) {
         try {
             TlsFrontend frontend = CallbackTargets.lookup(arg.address(), TlsFrontend.class);

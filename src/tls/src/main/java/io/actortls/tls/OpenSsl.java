@@ -44,6 +44,15 @@ public final class OpenSsl {
     static final MethodHandle BIO_ctrl_pending =
             crypto("BIO_ctrl_pending", FunctionDescriptor.of(JAVA_LONG, ADDRESS), CRITICAL);
 
+    static final MethodHandle RAND_bytes = crypto("RAND_bytes", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    static final MethodHandle EVP_aes_256_cbc = crypto("EVP_aes_256_cbc", FunctionDescriptor.of(ADDRESS));
+    static final MethodHandle EVP_EncryptInit_ex = crypto("EVP_EncryptInit_ex",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle EVP_DecryptInit_ex = crypto("EVP_DecryptInit_ex",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle EVP_MAC_CTX_set_params =
+            crypto("EVP_MAC_CTX_set_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+
     // libssl: contexts
     static final MethodHandle TLS_server_method = ssl("TLS_server_method", FunctionDescriptor.of(ADDRESS));
     static final MethodHandle SSL_CTX_new = ssl("SSL_CTX_new", FunctionDescriptor.of(ADDRESS, ADDRESS));
@@ -73,9 +82,34 @@ public final class OpenSsl {
     static final MethodHandle SSL_CTX_set_alpn_select_cb =
             ssl("SSL_CTX_set_alpn_select_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
 
+    // libssl: session cache and tickets
+    static final MethodHandle SSL_CTX_sess_set_new_cb =
+            ssl("SSL_CTX_sess_set_new_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    static final MethodHandle SSL_CTX_sess_set_get_cb =
+            ssl("SSL_CTX_sess_set_get_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    static final MethodHandle SSL_CTX_sess_set_remove_cb =
+            ssl("SSL_CTX_sess_set_remove_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    static final MethodHandle SSL_CTX_set_tlsext_ticket_key_evp_cb =
+            ssl("SSL_CTX_set_tlsext_ticket_key_evp_cb", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle i2d_SSL_SESSION = ssl("i2d_SSL_SESSION", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle d2i_SSL_SESSION =
+            ssl("d2i_SSL_SESSION", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
+    static final MethodHandle SSL_SESSION_get_id = ssl("SSL_SESSION_get_id", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle SSL_SESSION_get0_id_context =
+            ssl("SSL_SESSION_get0_id_context", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle SSL_SESSION_get_time = ssl("SSL_SESSION_get_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    static final MethodHandle SSL_SESSION_get_timeout = ssl("SSL_SESSION_get_timeout", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    static final MethodHandle SSL_SESSION_free = ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(ADDRESS));
+
     // libssl: ClientHello inspection and per-connection switches made from the callback
     static final MethodHandle SSL_client_hello_get0_ext =
             ssl("SSL_client_hello_get0_ext", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle SSL_client_hello_get0_session_id =
+            ssl("SSL_client_hello_get0_session_id", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS));
+    static final MethodHandle SSL_get_options = ssl("SSL_get_options", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    static final MethodHandle SSL_set_options = ssl("SSL_set_options", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG));
+    static final MethodHandle SSL_clear_options = ssl("SSL_clear_options", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG));
+    static final MethodHandle SSL_version = ssl("SSL_version", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle SSL_set_SSL_CTX = ssl("SSL_set_SSL_CTX", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle SSL_set_session_id_context =
             ssl("SSL_set_session_id_context", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
@@ -100,7 +134,6 @@ public final class OpenSsl {
     static final MethodHandle SSL_get_current_cipher =
             ssl("SSL_get_current_cipher", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle SSL_CIPHER_get_name = ssl("SSL_CIPHER_get_name", FunctionDescriptor.of(ADDRESS, ADDRESS));
-    static final MethodHandle SSL_get_SSL_CTX = ssl("SSL_get_SSL_CTX", FunctionDescriptor.of(ADDRESS, ADDRESS));
     static final MethodHandle SSL_get0_alpn_selected =
             ssl("SSL_get0_alpn_selected", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
 

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TlsConnection implements AutoCloseable {
     private static final AtomicLong LIVE = new AtomicLong();
+    /** The connection whose OpenSSL call is running on this thread: callbacks find their connection here. */
+    private static final ThreadLocal<TlsConnection> CURRENT = new ThreadLocal<>();
 
     private final TlsFrontend frontend;
     private final MemorySegment ssl;
@@ -30,6 +32,10 @@ public final class TlsConnection implements AutoCloseable {
     private boolean closeNotifySent;
     private boolean failed;
     private boolean closed;
+    private VirtualHostContext vhost;        // chosen by the ClientHello callback
+    private byte[] wantedSessionId;          // set when the ClientHello callback paused for a session fetch
+    private boolean sessionFetchCompleted;
+    private boolean offeredSessionIsRemote;  // the cached session handed to OpenSSL came from another node
 
     TlsConnection(TlsFrontend frontend, MemorySegment frontCtx) {
         this.frontend = frontend;
@@ -77,22 +83,79 @@ public final class TlsConnection implements AutoCloseable {
     /**
      * Advances the handshake with the ciphertext received so far.
      *
-     * @return true once the handshake is complete, false while more input from the client is needed
      * @throws OpenSslException when the handshake fails (bad input, no shared cipher, rejected name, ...)
      */
-    public boolean handshake() {
-        if (handshakeDone) return true;
+    public HandshakeProgress handshake() {
+        if (handshakeDone) return HandshakeProgress.DONE;
+        CURRENT.set(this);
         try {
             OpenSsl.clearErrors();
             int result = (int) OpenSsl.SSL_do_handshake.invokeExact(ssl);
-            if (result == 1) return handshakeDone = true;
+            if (result == 1) {
+                handshakeDone = true;
+                return HandshakeProgress.DONE;
+            }
             int error = (int) OpenSsl.SSL_get_error.invokeExact(ssl, result);
-            if (error == TlsConstants.SSL_ERROR_WANT_READ) return false;
+            if (error == TlsConstants.SSL_ERROR_WANT_READ) return HandshakeProgress.NEEDS_INPUT;
+            if (error == TlsConstants.SSL_ERROR_WANT_CLIENT_HELLO_CB) return HandshakeProgress.NEEDS_SESSION;
             failed = true;
             throw OpenSsl.failure("TLS handshake");
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
+        } finally {
+            CURRENT.remove();
         }
+    }
+
+    /** The session ID to fetch after {@link HandshakeProgress#NEEDS_SESSION}. */
+    public byte[] wantedSessionId() {
+        return wantedSessionId == null ? null : wantedSessionId.clone();
+    }
+
+    /** The fetch is over (found or not): the next {@link #handshake()} will not pause for it again. */
+    public void finishSessionFetch() {
+        sessionFetchCompleted = true;
+    }
+
+    /** Resumed with a cached session that another node created. */
+    public boolean resumedFromAnotherNode() {
+        return offeredSessionIsRemote && resumed();
+    }
+
+    static TlsConnection current() {
+        return CURRENT.get();
+    }
+
+    TlsFrontend frontend() {
+        return frontend;
+    }
+
+    VirtualHostContext selectedVirtualHost() {
+        return vhost;
+    }
+
+    void selectedVirtualHost(VirtualHostContext vhost) {
+        this.vhost = vhost;
+    }
+
+    boolean isSessionFetchCompleted() {
+        return sessionFetchCompleted;
+    }
+
+    void wantSession(byte[] id) {
+        wantedSessionId = id;
+    }
+
+    void offeredSessionFrom(boolean remote) {
+        offeredSessionIsRemote = remote;
+    }
+
+    int version() throws Throwable {
+        return (int) OpenSsl.SSL_version.invokeExact(ssl);
+    }
+
+    boolean hasOption(long option) throws Throwable {
+        return ((long) OpenSsl.SSL_get_options.invokeExact(ssl) & option) != 0;
     }
 
     /**
@@ -106,6 +169,7 @@ public final class TlsConnection implements AutoCloseable {
         Scratch scratch = Scratch.get();
         byte[] out = new byte[0];
         int total = 0;
+        CURRENT.set(this);
         try {
             while (total < limit) {
                 long want = Math.min(Scratch.BUFFER_SIZE, limit - total);
@@ -129,6 +193,8 @@ public final class TlsConnection implements AutoCloseable {
             }
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
+        } finally {
+            CURRENT.remove();
         }
         return total == out.length ? out : java.util.Arrays.copyOf(out, total);
     }
@@ -136,6 +202,7 @@ public final class TlsConnection implements AutoCloseable {
     /** Encrypts plaintext for the client; the records wait in the write BIO for {@link #takeOutput}. */
     public void writePlaintext(byte[] data, int offset, int length) {
         Scratch scratch = Scratch.get();
+        CURRENT.set(this);
         try {
             int done = 0;
             while (done < length) {
@@ -151,6 +218,8 @@ public final class TlsConnection implements AutoCloseable {
             }
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
+        } finally {
+            CURRENT.remove();
         }
     }
 
@@ -181,11 +250,14 @@ public final class TlsConnection implements AutoCloseable {
     public void sendCloseNotify() {
         if (closeNotifySent || !handshakeDone || failed) return;
         closeNotifySent = true;
+        CURRENT.set(this);
         try {
             OpenSsl.clearErrors();
             int ignored = (int) OpenSsl.SSL_shutdown.invokeExact(ssl);
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
+        } finally {
+            CURRENT.remove();
         }
     }
 
@@ -249,12 +321,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** The virtual host chosen from the ClientHello, or null before that. */
     public String virtualHost() {
-        try {
-            MemorySegment ctx = (MemorySegment) OpenSsl.SSL_get_SSL_CTX.invokeExact(ssl);
-            return frontend.virtualHostOf(ctx).map(VirtualHostContext::name).orElse(null);
-        } catch (Throwable t) {
-            throw OpenSsl.rethrow(t);
-        }
+        return vhost == null ? null : vhost.name();
     }
 
     /**

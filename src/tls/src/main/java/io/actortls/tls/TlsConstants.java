@@ -29,6 +29,15 @@ public final class TlsConstants {
 
     // SSL_SESS_CACHE_*
     public static final long SSL_SESS_CACHE_SERVER = 0x2L;
+    public static final long SSL_SESS_CACHE_NO_INTERNAL = 0x300L;
+    public static final int SSL_MAX_SSL_SESSION_ID_LENGTH = 32;
+
+    // Ticket key callback sizes (TLSEXT_KEYNAME_LENGTH is internal to OpenSSL; 16 is the wire format)
+    public static final int EVP_MAX_IV_LENGTH = 16;
+
+    // OSSL_PARAM data types (core.h)
+    public static final int OSSL_PARAM_UTF8_STRING = 4;
+    public static final int OSSL_PARAM_OCTET_STRING = 5;
 
     // Protocol versions (prov_ssl.h)
     public static final int TLS1_2_VERSION = 0x0303;
@@ -61,6 +70,9 @@ public final class TlsConstants {
     public static final int SSL_AD_UNRECOGNIZED_NAME = 112;
     public static final int SSL_AD_INTERNAL_ERROR = 80;
     public static final int TLSEXT_TYPE_server_name = 0;
+    public static final int TLSEXT_TYPE_supported_versions = 43;
+    public static final int TLSEXT_TYPE_session_ticket = 35;
+    public static final int TLSEXT_TYPE_psk = 41;
     public static final int TLSEXT_NAMETYPE_host_name = 0;
 
     // SSL_FILETYPE_PEM

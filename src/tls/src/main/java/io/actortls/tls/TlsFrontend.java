@@ -9,10 +9,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The TLS side of one listener: a front SSL_CTX that every connection starts on, plus one
@@ -27,13 +26,22 @@ public final class TlsFrontend implements AutoCloseable {
     /** What to do with a ClientHello whose SNI names no configured virtual host. */
     public enum UnknownServerName { USE_DEFAULT, REJECT }
 
+    /** remove_cb only tells us the SSL_CTX: find the frontend by its front context's address. */
+    private static final ConcurrentHashMap<Long, TlsFrontend> BY_FRONT_CONTEXT = new ConcurrentHashMap<>();
+    private static final MemorySegment PARAM_KEY = Arena.global().allocateFrom("key");
+    private static final MemorySegment PARAM_DIGEST = Arena.global().allocateFrom("digest");
+    private static final MemorySegment SHA256 = Arena.global().allocateFrom("SHA256");
+    private static final long OSSL_PARAM_SIZE = 40;
+
     private final MemorySegment frontCtx;
     private final long callbackId;
     private final List<VirtualHostContext> vhosts = new ArrayList<>();
-    private final Map<Long, VirtualHostContext> vhostByCtx = new HashMap<>();
     private final ServerNameMatcher<VirtualHostContext> names = new ServerNameMatcher<>();
     private final VirtualHostContext defaultVhost;
     private final UnknownServerName unknownServerName;
+    private final TlsSettings settings;
+    private final SessionStore sessions;
+    private final TicketKeyRing ticketKeys;
     private boolean closed;
 
     /**
@@ -42,7 +50,19 @@ public final class TlsFrontend implements AutoCloseable {
      */
     public TlsFrontend(TlsSettings settings, List<VirtualHostSpec> specs, String defaultVhostName,
                        UnknownServerName unknownServerName) {
+        this(settings, specs, defaultVhostName, unknownServerName, null, null);
+    }
+
+    /**
+     * @param sessions   the session cache; null keeps OpenSSL's internal one (this process only)
+     * @param ticketKeys the ticket keys; null lets OpenSSL make random ones (this process only)
+     */
+    public TlsFrontend(TlsSettings settings, List<VirtualHostSpec> specs, String defaultVhostName,
+                       UnknownServerName unknownServerName, SessionStore sessions, TicketKeyRing ticketKeys) {
         this.unknownServerName = unknownServerName;
+        this.settings = settings;
+        this.sessions = sessions;
+        this.ticketKeys = ticketKeys;
         OpenSsl.clearErrors();
         try {
             frontCtx = (MemorySegment) OpenSsl.SSL_CTX_new.invokeExact((MemorySegment) OpenSsl.TLS_server_method.invokeExact());
@@ -51,12 +71,13 @@ public final class TlsFrontend implements AutoCloseable {
         }
         if (frontCtx.equals(MemorySegment.NULL)) throw OpenSsl.failure("SSL_CTX_new");
         callbackId = CallbackTargets.register(this);
+        BY_FRONT_CONTEXT.put(frontCtx.address(), this);
         try {
             configureFront(settings);
+            configureResumption();
             for (VirtualHostSpec spec : specs) {
                 VirtualHostContext vhost = new VirtualHostContext(spec);
                 vhosts.add(vhost);
-                vhostByCtx.put(vhost.handle().address(), vhost);
                 for (String pattern : spec.serverNames()) {
                     try {
                         names.add(pattern, vhost);
@@ -100,9 +121,42 @@ public final class TlsFrontend implements AutoCloseable {
         }
     }
 
+    /**
+     * The front context holds the session cache and ticket keys for every vhost (OpenSSL looks both up in the
+     * connection's original context). With a {@link SessionStore}, OpenSSL's internal cache is off and every
+     * lookup goes through our callbacks.
+     */
+    private void configureResumption() {
+        try {
+            installResumptionCallbacks();
+        } catch (Throwable t) {
+            throw OpenSsl.rethrow(t);
+        }
+    }
+
+    private void installResumptionCallbacks() throws Throwable {
+        if (sessions != null) {
+            ctrl(TlsConstants.SSL_CTRL_SET_SESS_CACHE_MODE,
+                    TlsConstants.SSL_SESS_CACHE_SERVER | TlsConstants.SSL_SESS_CACHE_NO_INTERNAL, MemorySegment.NULL,
+                    TlsSetupException.Part.VERSIONS, "session cache mode", true);
+            OpenSsl.SSL_CTX_sess_set_new_cb.invokeExact(frontCtx, Callbacks.NEW_SESSION);
+            OpenSsl.SSL_CTX_sess_set_get_cb.invokeExact(frontCtx, Callbacks.GET_SESSION);
+            OpenSsl.SSL_CTX_sess_set_remove_cb.invokeExact(frontCtx, Callbacks.REMOVE_SESSION);
+        }
+        if (ticketKeys != null && (int) OpenSsl.SSL_CTX_set_tlsext_ticket_key_evp_cb.invokeExact(frontCtx, Callbacks.TICKET_KEY) != 1)
+            throw setupFailure(TlsSetupException.Part.VERSIONS, "installing the ticket key callback");
+    }
+
     private void ctrl(int command, long value, MemorySegment pointer, TlsSetupException.Part part, String what)
             throws Throwable {
-        if ((long) OpenSsl.SSL_CTX_ctrl.invokeExact(frontCtx, command, value, pointer) <= 0) throw setupFailure(part, what);
+        ctrl(command, value, pointer, part, what, false);
+    }
+
+    /** @param returnsPrevious the command answers the previous value (which may be 0), not success */
+    private void ctrl(int command, long value, MemorySegment pointer, TlsSetupException.Part part, String what,
+                      boolean returnsPrevious) throws Throwable {
+        long result = (long) OpenSsl.SSL_CTX_ctrl.invokeExact(frontCtx, command, value, pointer);
+        if (!returnsPrevious && result <= 0) throw setupFailure(part, what);
     }
 
     private static TlsSetupException setupFailure(TlsSetupException.Part part, String what) {
@@ -120,9 +174,8 @@ public final class TlsFrontend implements AutoCloseable {
         return List.copyOf(vhosts);
     }
 
-    /** The virtual host a connection was moved to, from the SSL_CTX it now uses. */
-    Optional<VirtualHostContext> virtualHostOf(MemorySegment ctx) {
-        return Optional.ofNullable(vhostByCtx.get(ctx.address()));
+    static TlsFrontend byFrontContext(MemorySegment ctx) {
+        return BY_FRONT_CONTEXT.get(ctx.address());
     }
 
     /** Runs inside SSL_do_handshake on the connection's thread; see {@link Callbacks}. */
@@ -139,6 +192,8 @@ public final class TlsFrontend implements AutoCloseable {
             }
             vhost = match.orElse(defaultVhost);
         }
+        TlsConnection connection = TlsConnection.current();
+        if (connection != null) connection.selectedVirtualHost(vhost);
         MemorySegment switched = (MemorySegment) OpenSsl.SSL_set_SSL_CTX.invokeExact(ssl, vhost.handle());
         if (switched.equals(MemorySegment.NULL)) {
             alert.set(JAVA_INT, 0, TlsConstants.SSL_AD_INTERNAL_ERROR);
@@ -150,7 +205,163 @@ public final class TlsFrontend implements AutoCloseable {
             alert.set(JAVA_INT, 0, TlsConstants.SSL_AD_INTERNAL_ERROR);
             return TlsConstants.SSL_CLIENT_HELLO_ERROR;
         }
+        // SSL_OP_NO_TICKET: no TLS 1.2 tickets, and stateful (cache-backed) TLS 1.3 tickets.
+        VirtualHostSpec.Resumption resumption = vhost.spec().resumption();
+        long ignored = resumption == VirtualHostSpec.Resumption.STATEFUL
+                ? (long) OpenSsl.SSL_set_options.invokeExact(ssl, TlsConstants.SSL_OP_NO_TICKET)
+                : (long) OpenSsl.SSL_clear_options.invokeExact(ssl, TlsConstants.SSL_OP_NO_TICKET);
+        if (sessions != null && resumption != VirtualHostSpec.Resumption.TICKETS && connection != null
+                && !connection.isSessionFetchCompleted()) {
+            byte[] offered = offeredCachedSessionId(ssl);
+            if (offered != null && !sessions.holds(offered)) {
+                connection.wantSession(offered);
+                return TlsConstants.SSL_CLIENT_HELLO_RETRY; // the handshake pauses until the session is fetched
+            }
+        }
         return TlsConstants.SSL_CLIENT_HELLO_SUCCESS;
+    }
+
+    /**
+     * The session ID a client offers for a cache lookup, or null: the first TLS 1.3 PSK identity when it is a
+     * stateful ticket (a session ID, at most 32 bytes; stateless tickets are longer), else a TLS 1.2 session ID.
+     * A client that can speak TLS 1.3 sends a random legacy session ID for middleboxes, not to resume, and a
+     * TLS 1.2 client offering a ticket resumes with the ticket.
+     */
+    private byte[] offeredCachedSessionId(MemorySegment ssl) throws Throwable {
+        byte[] psk = extension(ssl, TlsConstants.TLSEXT_TYPE_psk);
+        if (psk != null) {
+            if (psk.length < 4) return null;
+            int identityLength = ((psk[2] & 0xff) << 8) | (psk[3] & 0xff);
+            boolean stateful = identityLength > 0 && identityLength <= TlsConstants.SSL_MAX_SSL_SESSION_ID_LENGTH
+                    && 4 + identityLength <= psk.length;
+            return stateful ? java.util.Arrays.copyOfRange(psk, 4, 4 + identityLength) : null;
+        }
+        if (settings.maxVersion() == TlsConstants.TLS1_3_VERSION && offersTls13(ssl)) return null;
+        byte[] ticket = extension(ssl, TlsConstants.TLSEXT_TYPE_session_ticket);
+        if (ticket != null && ticket.length > 0) return null;
+        Scratch scratch = Scratch.get();
+        long length = (long) OpenSsl.SSL_client_hello_get0_session_id.invokeExact(ssl, scratch.callbackPointerOut);
+        if (length <= 0 || length > TlsConstants.SSL_MAX_SSL_SESSION_ID_LENGTH) return null;
+        return scratch.callbackPointerOut.get(ADDRESS, 0).reinterpret(length).toArray(JAVA_BYTE);
+    }
+
+    private static boolean offersTls13(MemorySegment ssl) throws Throwable {
+        byte[] versions = extension(ssl, TlsConstants.TLSEXT_TYPE_supported_versions);
+        if (versions == null || versions.length < 1) return false;
+        int end = Math.min(versions.length, 1 + (versions[0] & 0xff));
+        for (int i = 1; i + 1 < end; i += 2)
+            if (((versions[i] & 0xff) << 8 | (versions[i + 1] & 0xff)) == TlsConstants.TLS1_3_VERSION) return true;
+        return false;
+    }
+
+    /** The raw bytes of a ClientHello extension, or null if the client did not send it. */
+    private static byte[] extension(MemorySegment ssl, int type) throws Throwable {
+        Scratch scratch = Scratch.get();
+        if ((int) OpenSsl.SSL_client_hello_get0_ext.invokeExact(ssl, type, scratch.callbackPointerOut,
+                scratch.callbackSizeOut) != 1) return null;
+        long length = scratch.callbackSizeOut.get(JAVA_LONG, 0);
+        return scratch.callbackPointerOut.get(ADDRESS, 0).reinterpret(length).toArray(JAVA_BYTE);
+    }
+
+    // ---- session cache callbacks (see Callbacks) -----------------------------------------------------------
+
+    void onNewSession(TlsConnection connection, MemorySegment session) throws Throwable {
+        VirtualHostContext vhost = connection.selectedVirtualHost();
+        if (sessions == null || vhost == null || vhost.spec().resumption() == VirtualHostSpec.Resumption.TICKETS) return;
+        // A TLS 1.3 stateless ticket carries its session itself; there is nothing to cache for it.
+        if (connection.version() == TlsConstants.TLS1_3_VERSION && !connection.hasOption(TlsConstants.SSL_OP_NO_TICKET)) return;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment length = arena.allocate(JAVA_INT);
+            MemorySegment id = (MemorySegment) OpenSsl.SSL_SESSION_get_id.invokeExact(session, length);
+            byte[] sessionId = id.reinterpret(length.get(JAVA_INT, 0)).toArray(JAVA_BYTE);
+            if (sessionId.length == 0) return;
+            MemorySegment context = (MemorySegment) OpenSsl.SSL_SESSION_get0_id_context.invokeExact(session, length);
+            byte[] idContext = context.reinterpret(length.get(JAVA_INT, 0)).toArray(JAVA_BYTE);
+            int derLength = (int) OpenSsl.i2d_SSL_SESSION.invokeExact(session, MemorySegment.NULL);
+            if (derLength <= 0) return;
+            MemorySegment der = arena.allocate(derLength);
+            MemorySegment cursor = arena.allocate(ADDRESS);
+            cursor.set(ADDRESS, 0, der);
+            if ((int) OpenSsl.i2d_SSL_SESSION.invokeExact(session, cursor) != derLength) return;
+            long expiresAt = (long) OpenSsl.SSL_SESSION_get_time.invokeExact(session)
+                    + (long) OpenSsl.SSL_SESSION_get_timeout.invokeExact(session);
+            sessions.store(sessionId, der.toArray(JAVA_BYTE), idContext, expiresAt);
+        }
+    }
+
+    MemorySegment onGetSession(TlsConnection connection, byte[] id) throws Throwable {
+        if (sessions == null) return MemorySegment.NULL;
+        SessionStore.Found found = sessions.lookup(id);
+        if (found == null) return MemorySegment.NULL;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment der = arena.allocateFrom(JAVA_BYTE, found.der());
+            MemorySegment cursor = arena.allocate(ADDRESS);
+            cursor.set(ADDRESS, 0, der);
+            // d2i copies what it needs; the new SSL_SESSION's one reference goes to OpenSSL (*copy = 0).
+            MemorySegment session = (MemorySegment) OpenSsl.d2i_SSL_SESSION.invokeExact(MemorySegment.NULL, cursor,
+                    (long) found.der().length);
+            if (!session.equals(MemorySegment.NULL)) connection.offeredSessionFrom(found.remote());
+            return session;
+        }
+    }
+
+    void onRemoveSession(MemorySegment session) throws Throwable {
+        if (sessions == null) return;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment length = arena.allocate(JAVA_INT);
+            MemorySegment id = (MemorySegment) OpenSsl.SSL_SESSION_get_id.invokeExact(session, length);
+            byte[] sessionId = id.reinterpret(length.get(JAVA_INT, 0)).toArray(JAVA_BYTE);
+            if (sessionId.length > 0) sessions.remove(sessionId);
+        }
+    }
+
+    /**
+     * Sets up ticket encryption (AES-256-CBC + HMAC-SHA256) for OpenSSL, as SSL_CTX_set_tlsext_ticket_key_evp_cb
+     * asks. Decrypting answers 2 ("valid, issue a new ticket") for TLS 1.3, so each resumption gets a fresh
+     * ticket, and for TLS 1.2 tickets under a key that is no longer current, so clients move to the new key.
+     */
+    int onTicketKey(MemorySegment ssl, MemorySegment name, MemorySegment iv, MemorySegment cipherCtx,
+                    MemorySegment macCtx, boolean encrypt) throws Throwable {
+        if (ticketKeys == null) return 0;
+        TicketKeyRing.TicketKey key;
+        if (encrypt) {
+            key = ticketKeys.current();
+            if (key == null) return 0;
+            MemorySegment.copy(MemorySegment.ofArray(key.name()), 0, name, 0, 16);
+            if ((int) OpenSsl.RAND_bytes.invokeExact(iv, TlsConstants.EVP_MAX_IV_LENGTH) != 1) return -1;
+        } else {
+            key = ticketKeys.find(name.toArray(JAVA_BYTE));
+            if (key == null) return 0; // unknown or retired key: full handshake, new ticket
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment aes = arena.allocateFrom(JAVA_BYTE, key.aesKey());
+            MemorySegment cipher = (MemorySegment) OpenSsl.EVP_aes_256_cbc.invokeExact();
+            int initialized = encrypt
+                    ? (int) OpenSsl.EVP_EncryptInit_ex.invokeExact(cipherCtx, cipher, MemorySegment.NULL, aes, iv)
+                    : (int) OpenSsl.EVP_DecryptInit_ex.invokeExact(cipherCtx, cipher, MemorySegment.NULL, aes, iv);
+            if (initialized != 1) return -1;
+            MemorySegment hmac = arena.allocateFrom(JAVA_BYTE, key.hmacKey());
+            MemorySegment params = arena.allocate(3 * OSSL_PARAM_SIZE, 8); // zeroed: the third entry ends the array
+            setParam(params, 0, PARAM_KEY, TlsConstants.OSSL_PARAM_OCTET_STRING, hmac, key.hmacKey().length);
+            setParam(params, 1, PARAM_DIGEST, TlsConstants.OSSL_PARAM_UTF8_STRING, SHA256, 6);
+            if ((int) OpenSsl.EVP_MAC_CTX_set_params.invokeExact(macCtx, params) != 1) return -1;
+            // The key bytes we copied die with this arena; OpenSSL has its own copies now.
+            aes.fill((byte) 0);
+            hmac.fill((byte) 0);
+        }
+        if (encrypt) return 1;
+        boolean tls13 = (int) OpenSsl.SSL_version.invokeExact(ssl) == TlsConstants.TLS1_3_VERSION;
+        return tls13 || key != ticketKeys.current() ? 2 : 1;
+    }
+
+    /** One OSSL_PARAM: key at 0, data_type at 8, data at 16, data_size at 24, return_size at 32. */
+    private static void setParam(MemorySegment params, int index, MemorySegment key, int type, MemorySegment data, long size) {
+        long base = index * OSSL_PARAM_SIZE;
+        params.set(ADDRESS, base, key);
+        params.set(JAVA_INT, base + 8, type);
+        params.set(ADDRESS, base + 16, data);
+        params.set(JAVA_LONG, base + 24, size);
+        params.set(JAVA_LONG, base + 32, -1L); // OSSL_PARAM_UNMODIFIED (SIZE_MAX)
     }
 
     /**
@@ -158,13 +369,8 @@ public final class TlsFrontend implements AutoCloseable {
      * extensions yet when the ClientHello callback runs, so SSL_get_servername would still be empty here.
      */
     private static String requestedServerName(MemorySegment ssl) throws Throwable {
-        Scratch scratch = Scratch.get();
-        int present = (int) OpenSsl.SSL_client_hello_get0_ext.invokeExact(ssl, TlsConstants.TLSEXT_TYPE_server_name,
-                scratch.callbackPointerOut, scratch.callbackSizeOut);
-        if (present != 1) return null;
-        long length = scratch.callbackSizeOut.get(JAVA_LONG, 0);
-        byte[] ext = scratch.callbackPointerOut.get(ADDRESS, 0).reinterpret(length).toArray(JAVA_BYTE);
-        if (ext.length < 2) return null;
+        byte[] ext = extension(ssl, TlsConstants.TLSEXT_TYPE_server_name);
+        if (ext == null || ext.length < 2) return null;
         int listEnd = Math.min(ext.length, 2 + (((ext[0] & 0xff) << 8) | (ext[1] & 0xff)));
         for (int i = 2; i + 3 <= listEnd; ) {
             int type = ext[i] & 0xff;
@@ -182,6 +388,7 @@ public final class TlsFrontend implements AutoCloseable {
         if (closed) return;
         closed = true;
         CallbackTargets.unregister(callbackId);
+        BY_FRONT_CONTEXT.remove(frontCtx.address());
         vhosts.forEach(VirtualHostContext::close);
         try {
             OpenSsl.SSL_CTX_free.invokeExact(frontCtx);

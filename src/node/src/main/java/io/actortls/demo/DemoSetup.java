@@ -1,0 +1,72 @@
+package io.actortls.demo;
+
+import io.actortls.node.Main;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What `actortls demo` and `actortls local-cluster` share: demo backends as processes and node configuration. */
+final class DemoSetup {
+    private DemoSetup() {}
+
+    static Path home() {
+        return Path.of(".actortls").toAbsolutePath();
+    }
+
+    /** Starts a demo backend JVM; it is stopped when this JVM exits (SIGINT, SIGTERM or normally). */
+    static Process startBackend(String name, int port) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "demo-backend", "--port", Integer.toString(port), "--name", name)
+                .inheritIO().start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "stop-" + name));
+        return process;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** A node's configuration: the demo vhosts in front of {@code backends}, on the given ports. */
+    static String nodeConfig(List<DemoCertificates.Vhost> vhosts, List<String> backends, int tlsPort, int clusterPort,
+                             List<String> seeds, ClusterCertificates.NodeStores stores) {
+        StringBuilder hocon = new StringBuilder("""
+                # Written by `actortls demo` / `actortls local-cluster` on each start.
+                actortls {
+                  listeners = [ { name = "demo", port = %d } ]
+                  default-vhost = "localhost"
+                  cluster {
+                    port = %d
+                    seed-nodes = %s
+                    tls {
+                      key-store = "%s"
+                      key-store-password = "%s"
+                      trust-store = "%s"
+                      trust-store-password = "%s"
+                    }
+                  }
+                  vhosts {
+                """.formatted(tlsPort, clusterPort, quoted(seeds), stores.keyStore(), stores.password(),
+                stores.trustStore(), stores.password()));
+        for (DemoCertificates.Vhost v : vhosts) {
+            hocon.append("""
+                        "%s" {
+                          server-names = ["%s"]
+                          certificate = "%s"
+                          key = "%s"
+                          alpn = ["http/1.1"]
+                          backends = %s
+                        }
+                    """.formatted(v.name(), v.name(), v.certificate(), v.key(), quoted(backends)));
+        }
+        return hocon.append("  }\n}\n").toString();
+    }
+
+    private static String quoted(List<String> items) {
+        return items.stream().map(s -> "\"" + s + "\"").toList().toString();
+    }
+}

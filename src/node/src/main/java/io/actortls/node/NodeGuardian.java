@@ -1,0 +1,106 @@
+package io.actortls.node;
+
+import io.actortls.proxy.ClientConnection;
+import io.actortls.proxy.Listener;
+import io.actortls.session.SessionReplicator;
+import io.actortls.session.SessionServices;
+import io.actortls.session.TicketKeyInstaller;
+import io.actortls.session.TicketKeyRotator;
+import io.actortls.tls.TlsFrontend;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * The node's guardian: joins the cluster, starts the session replicator, the ticket-key installer and the
+ * cluster-wide ticket-key rotator (a singleton), then one {@link Listener} per configured listener. Completes
+ * {@code started} once all listeners are bound, or exceptionally with the first that could not bind.
+ */
+public final class NodeGuardian {
+    private NodeGuardian() {}
+
+    public sealed interface Command {}
+    private record ListenerStatus(Listener.Status status) implements Command {}
+    private record MembershipChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+    /** A listener could not bind; {@link Main} turns this into exit code 2. */
+    public static final class BindException extends RuntimeException {
+        BindException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    public static Behavior<Command> create(NodeConfig config, TlsFrontend tls, SessionServices sessions,
+                                           CompletableFuture<Void> started) {
+        return Behaviors.setup(ctx -> {
+            Cluster cluster = Cluster.get(ctx.getSystem());
+            Address self = cluster.selfMember().address();
+            if (config.cluster().seedNodes().isEmpty()) cluster.manager().tell(Join.create(self));
+            cluster.subscriptions().tell(Subscribe.create(
+                    ctx.messageAdapter(ClusterEvent.MemberEvent.class, MembershipChanged::new), ClusterEvent.MemberEvent.class));
+
+            String selfAddress = self.host().get() + ":" + self.port().get();
+            var replicator = ctx.spawn(SessionReplicator.create(config.sessions(), sessions.mirror(), sessions.metrics(),
+                    () -> sessions.stats(selfAddress)), "sessions");
+            sessions.store().attach(replicator, selfAddress);
+            ctx.spawn(TicketKeyInstaller.create(sessions.ticketKeys(), sessions.ticketKeyState()), "ticket-keys");
+            ClusterSingleton.get(ctx.getSystem()).init(
+                    SingletonActor.of(TicketKeyRotator.create(config.tickets().rotationInterval()), "ticket-key-rotator"));
+
+            Map<String, List<NodeConfig.Backend>> backends = new LinkedHashMap<>();
+            config.vhosts().forEach(v -> backends.put(v.name(), v.backends()));
+            var settings = new ClientConnection.Settings(tls, Map.copyOf(backends), config.timeouts(), replicator,
+                    config.sessions().fetchTimeout(), sessions.metrics());
+            var statusAdapter = ctx.messageAdapter(Listener.Status.class, ListenerStatus::new);
+            Map<String, String> keyByName = new LinkedHashMap<>();
+            for (NodeConfig.Listener l : config.listeners()) {
+                keyByName.put(l.name(), l.key());
+                ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
+            }
+            Set<String> ready = new HashSet<>();
+            return Behaviors.receive(Command.class)
+                    .onMessage(ListenerStatus.class, m -> {
+                        switch (m.status()) {
+                            case Listener.Ready r -> {
+                                ready.add(r.listener());
+                                if (ready.size() == config.listeners().size()) {
+                                    ctx.getLog().info("ActorTls node ready: {} listener(s), {} virtual host(s), cluster address {}",
+                                            ready.size(), config.vhosts().size(), selfAddress);
+                                    started.complete(null);
+                                }
+                            }
+                            case Listener.Failed f -> started.completeExceptionally(new BindException(
+                                    keyByName.get(f.listener()) + ": cannot listen on " + f.address() + ": "
+                                            + rootMessage(f.cause()), f.cause()));
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(MembershipChanged.class, m -> {
+                        var members = cluster.state().getMembers();
+                        long up = java.util.stream.StreamSupport.stream(members.spliterator(), false)
+                                .filter(member -> member.status() == org.apache.pekko.cluster.MemberStatus.up()).count();
+                        ctx.getLog().info("cluster membership: {} {}; members up: {}",
+                                m.event().getClass().getSimpleName(), m.event().member().address(), up);
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}

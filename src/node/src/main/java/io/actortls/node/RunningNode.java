@@ -1,0 +1,101 @@
+package io.actortls.node;
+
+import io.actortls.session.SessionServices;
+import io.actortls.tls.TlsFrontend;
+import io.actortls.tls.TlsSetupException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * A started node: its actor system, its TLS frontend and its session services. {@link #start} validates the
+ * TLS setup (certificates, keys, ciphers) before the actor system binds anything; {@link #close} stops the
+ * actor system and only then frees the native TLS contexts.
+ */
+public final class RunningNode implements AutoCloseable {
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final ActorSystem<NodeGuardian.Command> system;
+    private final TlsFrontend tls;
+    private final SessionServices sessions;
+
+    private RunningNode(ActorSystem<NodeGuardian.Command> system, TlsFrontend tls, SessionServices sessions) {
+        this.system = system;
+        this.tls = tls;
+        this.sessions = sessions;
+    }
+
+    /**
+     * @throws ConfigurationException     if OpenSSL refuses the TLS setup (naming the key)
+     * @throws NodeGuardian.BindException if a listener cannot bind
+     * @throws IllegalStateException      if the node does not start in time
+     */
+    public static RunningNode start(NodeConfig config) {
+        SessionServices sessions = SessionServices.create(config.sessions().buckets());
+        TlsFrontend tls;
+        try {
+            tls = new TlsFrontend(config.tls(), config.vhosts().stream().map(NodeConfig.VirtualHost::spec).toList(),
+                    config.defaultVhost(), config.unknownSni(), sessions.store(), sessions.ticketKeys());
+        } catch (TlsSetupException e) {
+            throw new ConfigurationException(keyOf(e) + ": " + e.getMessage(), e);
+        }
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        ActorSystem<NodeGuardian.Command> system;
+        try {
+            system = ActorSystem.create(NodeGuardian.create(config, tls, sessions, started), NodeConfig.SYSTEM_NAME,
+                    config.pekko());
+        } catch (RuntimeException e) {
+            tls.close();
+            throw new IllegalStateException("the actor system did not start: " + e.getMessage(), e);
+        }
+        RunningNode node = new RunningNode(system, tls, sessions);
+        try {
+            started.get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            return node;
+        } catch (ExecutionException e) {
+            node.close();
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException | InterruptedException e) {
+            node.close();
+            throw new IllegalStateException("the node did not start within " + STARTUP_TIMEOUT.toSeconds() + " s");
+        }
+    }
+
+    public ActorSystem<NodeGuardian.Command> system() {
+        return system;
+    }
+
+    public SessionServices sessions() {
+        return sessions;
+    }
+
+    /** Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts. */
+    public void awaitTermination() {
+        system.getWhenTerminated().toCompletableFuture().join();
+        tls.close();
+    }
+
+    @Override
+    public void close() {
+        system.terminate();
+        awaitTermination();
+    }
+
+    private static String keyOf(TlsSetupException e) {
+        String vhost = "actortls.vhosts." + e.virtualHost();
+        return switch (e.part()) {
+            case VERSIONS -> "actortls.tls.min-version";
+            case CIPHERS -> "actortls.tls.ciphers";
+            case CIPHERSUITES -> "actortls.tls.ciphersuites";
+            case GROUPS -> "actortls.tls.groups";
+            case DEFAULT_VHOST -> "actortls.default-vhost";
+            case SERVER_NAMES -> vhost + ".server-names";
+            case CERTIFICATE -> vhost + ".certificate";
+            case PRIVATE_KEY, KEY_MISMATCH -> vhost + ".key";
+        };
+    }
+}
