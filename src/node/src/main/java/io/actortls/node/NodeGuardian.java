@@ -70,6 +70,7 @@ public final class NodeGuardian {
                 ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
             }
             Set<String> ready = new HashSet<>();
+            Set<Address> up = new HashSet<>();
             return Behaviors.receive(Command.class)
                     .onMessage(ListenerStatus.class, m -> {
                         switch (m.status()) {
@@ -88,11 +89,11 @@ public final class NodeGuardian {
                         return Behaviors.same();
                     })
                     .onMessage(MembershipChanged.class, m -> {
-                        var members = cluster.state().getMembers();
-                        long up = java.util.stream.StreamSupport.stream(members.spliterator(), false)
-                                .filter(member -> member.status() == org.apache.pekko.cluster.MemberStatus.up()).count();
+                        Address member = m.event().member().address();
+                        if (m.event() instanceof ClusterEvent.MemberUp) up.add(member);
+                        else up.remove(member); // leaving, exiting, downed or removed: no longer serving the cluster
                         ctx.getLog().info("cluster membership: {} {}; members up: {}",
-                                m.event().getClass().getSimpleName(), m.event().member().address(), up);
+                                m.event().getClass().getSimpleName(), member, up.size());
                         return Behaviors.same();
                     })
                     .build();

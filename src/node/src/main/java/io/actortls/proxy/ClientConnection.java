@@ -258,11 +258,11 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         }
 
         // Backend → client: take the next backend chunk only when the client has taken the last one.
+        // (The backend's end may arrive while its last chunk is still held: the stream does not wait for our ack.)
         if (!toClient.isBusy()) {
-            if (backendAck != null) {
-                release(backendAck);
-                backendAck = null;
-            } else if (backendEnded && !toClient.isEnded()) {
+            release(backendAck);
+            backendAck = null;
+            if (backendEnded && !toClient.isEnded()) {
                 if (firstToEnd == null) firstToEnd = CloseReason.BACKEND_CLOSED;
                 tls.sendCloseNotify();
                 sendTlsOutput();

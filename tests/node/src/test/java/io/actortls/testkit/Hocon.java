@@ -1,6 +1,7 @@
 package io.actortls.testkit;
 
 import java.util.ArrayList;
+import io.actortls.demo.ClusterCertificates;
 import java.util.List;
 
 /** Builds node configuration text for tests, in the documented pekko.hocon keys. */
@@ -9,9 +10,20 @@ public final class Hocon {
     private final List<String> vhosts = new ArrayList<>();
     private final List<String> extra = new ArrayList<>();
     private String defaultVhost = "";
+    private int clusterPort = Tools.freePort();
+    private List<String> seeds = List.of();
+    private ClusterCertificates.NodeStores stores = ClusterPki.stores(1);
 
     public Hocon(int port) {
         this.port = port;
+    }
+
+    /** Cluster settings: this node's cluster port, the seeds it joins through, and its key and trust stores. */
+    public Hocon cluster(int clusterPort, List<String> seeds, ClusterCertificates.NodeStores stores) {
+        this.clusterPort = clusterPort;
+        this.seeds = List.copyOf(seeds);
+        this.stores = stores;
+        return this;
     }
 
     public Hocon vhost(String name, TestPki.Cert cert, List<String> serverNames, List<String> alpn, String... backends) {
@@ -43,12 +55,23 @@ public final class Hocon {
                 actortls {
                   listeners = [ { name = "test", port = %d } ]
                   default-vhost = "%s"
+                  cluster {
+                    port = %d
+                    seed-nodes = %s
+                    tls {
+                      key-store = "%s"
+                      key-store-password = "%s"
+                      trust-store = "%s"
+                      trust-store-password = "%s"
+                    }
+                  }
                   vhosts {
                 %s
                   }
                 %s
                 }
-                """.formatted(port, defaultVhost, String.join("\n", vhosts), String.join("\n", extra));
+                """.formatted(port, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),
+                stores.trustStore(), stores.password(), String.join("\n", vhosts), String.join("\n", extra));
     }
 
     private static String list(List<String> items) {

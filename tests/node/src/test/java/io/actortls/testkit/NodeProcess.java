@@ -142,6 +142,26 @@ public final class NodeProcess implements AutoCloseable {
                 + "; got " + closes().stream().map(c -> c.path("reason").asText()).toList() + "\n" + output());
     }
 
+    /** Waits until this node sees {@code count} cluster members up. */
+    public void awaitMembersUp(int count, Duration timeout) {
+        awaitLog(line -> line.contains("members up: " + count), timeout, count + " cluster members up");
+    }
+
+    /** The JSON records logged so far whose message starts with {@code prefix}. */
+    public List<JsonNode> records(String prefix) {
+        List<JsonNode> found = new ArrayList<>();
+        for (String line : stdout) {
+            if (!line.startsWith("{") || !line.contains(prefix)) continue;
+            try {
+                JsonNode record = JSON.readTree(line);
+                if (record.path("message").asText().startsWith(prefix)) found.add(record);
+            } catch (IOException e) {
+                throw new AssertionError("unparsable log line: " + line, e);
+            }
+        }
+        return found;
+    }
+
     public void awaitLog(Predicate<String> line, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

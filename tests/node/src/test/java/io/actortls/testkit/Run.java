@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs a command to completion with a time bound, feeding stdin and capturing stdout and stderr. */
 public record Run(int exitCode, byte[] stdout, String stderr) {
+    /** Pipes need their own threads: the common pool has a single thread on a 2-core machine. */
+    private static final java.util.concurrent.ExecutorService PIPES = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     public String out() {
         return new String(stdout, StandardCharsets.UTF_8);
@@ -42,7 +44,7 @@ public record Run(int exitCode, byte[] stdout, String stderr) {
                 } catch (IOException ignored) {
                     // the process may exit before reading everything; its exit code tells
                 }
-            });
+            }, PIPES);
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
@@ -65,6 +67,6 @@ public record Run(int exitCode, byte[] stdout, String stderr) {
             } catch (IOException e) {
                 return new byte[0];
             }
-        });
+        }, PIPES);
     }
 }
