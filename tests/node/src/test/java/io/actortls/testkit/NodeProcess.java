@@ -24,13 +24,15 @@ public final class NodeProcess implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
+    private final Path configFile;
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
     private final Thread stdoutReader;
     private final Thread stderrReader;
 
-    private NodeProcess(Process process) {
+    private NodeProcess(Process process, Path configFile) {
         this.process = process;
+        this.configFile = configFile;
         this.stdoutReader = Thread.ofPlatform().daemon().start(() -> collect(process.getInputStream(), stdout));
         this.stderrReader = Thread.ofPlatform().daemon().start(() -> collect(process.getErrorStream(), stderr));
     }
@@ -52,7 +54,7 @@ public final class NodeProcess implements AutoCloseable {
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("ACTORTLS_LOG_FORMAT", "json");
             builder.environment().putAll(env);
-            return new NodeProcess(builder.start());
+            return new NodeProcess(builder.start(), config);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a node", e);
         }
@@ -81,6 +83,11 @@ public final class NodeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** The --config file the node was started with. */
+    public Path configFile() {
+        return configFile;
     }
 
     public long pid() {
