@@ -60,6 +60,23 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the launcher as a user would, {@code ./actortls ARGS} from the repository's top directory (it may build
+     * first). ACTORTLS_* variables of the test's environment are not passed on, so the documented defaults apply.
+     */
+    public static NodeProcess launch(String... launcherArgs) {
+        List<String> command = new ArrayList<>();
+        command.add(Tools.top().resolve("actortls").toString());
+        command.addAll(List.of(launcherArgs));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(Tools.top().toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("ACTORTLS_"));
+        try {
+            return new NodeProcess(builder.start(), null);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command, e);
+        }
+    }
+
     /** Starts a node and waits until every listener is bound. */
     public static NodeProcess startReady(Path dir, String hocon) {
         NodeProcess node = start(dir, hocon);
@@ -85,7 +102,18 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    /** The --config file the node was started with. */
+    /** Sends SIGTERM and waits for the process to exit; returns its exit code. */
+    public int stop(Duration timeout) {
+        process.destroy();
+        return awaitExit(timeout);
+    }
+
+    /** The process (for the launcher: the JVM it execs into), e.g. to find its children. */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    /** The --config file the node was started with (null for {@link #launch}). */
     public Path configFile() {
         return configFile;
     }
