@@ -95,6 +95,16 @@ class TlsFrontendHandshakeTest {
         assertTrue(s.closeNotifyReceived, "s_client answers our close_notify\n" + s.client.all());
     }
 
+    @Test
+    void plaintextLargerThanRecordsAndBuffersCrossesBothWays() throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int line = 0; text.length() < 150_000; line++) text.append("line ").append(line).append(" of the large request\n");
+        byte[] request = text.toString().getBytes(StandardCharsets.US_ASCII); // > 9 records of 16 KiB, > 2 scratch buffers
+        Served s = serve(frontend, request, "-tls1_3", "-servername", "ec.test");
+        assertEquals(text.toString(), s.plaintext);
+        assertTrue(s.client.out().contains(reply(s.plaintext)), "s_client prints the whole reply");
+    }
+
     @ParameterizedTest
     @CsvSource({
             "rsa.test,    rsa, rsa.test",
@@ -206,12 +216,16 @@ class TlsFrontendHandshakeTest {
                   boolean closeNotifyReceived, OpenSslException failure, Run client) {}
 
     /**
-     * Accepts one {@code openssl s_client} connection and serves it on this thread: handshake, read
-     * {@link #REQUEST}, answer {@link #reply}, close_notify. A failed handshake is returned in
+     * Accepts one {@code openssl s_client} connection and serves it on this thread: handshake, read the request
+     * (what s_client got on stdin), answer {@link #reply}, close_notify. A failed handshake is returned in
      * {@link Served#failure} after the alert has been sent. The connection is closed and
      * {@link TlsConnection#liveCount()} is back where it was when this returns.
      */
     static Served serve(TlsFrontend frontend, String... clientArgs) throws IOException {
+        return serve(frontend, REQUEST, clientArgs);
+    }
+
+    static Served serve(TlsFrontend frontend, byte[] requestBytes, String... clientArgs) throws IOException {
         long liveBefore = TlsConnection.liveCount();
         Served served;
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -220,7 +234,7 @@ class TlsFrontendHandshakeTest {
                     "-connect", "127.0.0.1:" + server.getLocalPort(), "-CAfile", pki.caCertificate().toString(),
                     "-verify_return_error", "-ign_eof", "-nocommands"));
             command.addAll(List.of(clientArgs));
-            CompletableFuture<Run> client = Run.start(command, REQUEST, BOUND);
+            CompletableFuture<Run> client = Run.start(command, requestBytes, BOUND);
             try (Socket socket = server.accept(); TlsConnection tls = frontend.newConnection()) {
                 assertEquals(liveBefore + 1, TlsConnection.liveCount());
                 Pump pump = new Pump(socket, tls, client);
@@ -234,7 +248,7 @@ class TlsFrontendHandshakeTest {
                 ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
                 while (true) {
                     plaintext.write(tls.readPlaintext(64 * 1024));
-                    if (plaintext.size() >= REQUEST.length || tls.closeNotifyReceived()) break;
+                    if (plaintext.size() >= requestBytes.length || tls.closeNotifyReceived()) break;
                     pump.exchangeOrFail("before sending its request");
                 }
                 String request = plaintext.toString(StandardCharsets.US_ASCII);
