@@ -1,6 +1,7 @@
 package io.actortls.tls;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -178,6 +179,21 @@ class TlsFrontendHandshakeTest {
         assertEquals(new String(REQUEST, StandardCharsets.US_ASCII), none.plaintext);
     }
 
+    @ParameterizedTest
+    @CsvSource({"-tls1_3", "-tls1_2"})
+    void aSessionResumesUnderItsOwnVhostOnly(String version) throws IOException {
+        String session = dir.resolve("session" + version + ".pem").toString();
+        Served first = serve(frontend, version, "-servername", "rsa.test", "-sess_out", session);
+        assertFalse(first.resumed);
+        Served again = serve(frontend, version, "-servername", "rsa.test", "-sess_in", session);
+        assertTrue(again.resumed, "same vhost: resumed\n" + again.client.all());
+        assertTrue(again.client.out().contains("Reused, "), again.client.all());
+        Served elsewhere = serve(frontend, version, "-servername", "ec.test", "-sess_in", session);
+        assertEquals("ec", elsewhere.virtualHost);
+        assertFalse(elsewhere.resumed, "another vhost must not resume the rsa vhost's session\n" + elsewhere.client.all());
+        assertCertificateSeen(ecCert, elsewhere.client);
+    }
+
     @Test
     void liveCountReturnsToItsStartAfterClose() throws IOException {
         long start = TlsConnection.liveCount();
@@ -213,7 +229,7 @@ class TlsFrontendHandshakeTest {
 
     /** What the server side saw of one s_client connection, and the client's own output. */
     record Served(String protocol, String cipher, String virtualHost, String serverName, String alpn, String plaintext,
-                  boolean closeNotifyReceived, OpenSslException failure, Run client) {}
+                  boolean closeNotifyReceived, boolean resumed, OpenSslException failure, Run client) {}
 
     /**
      * Accepts one {@code openssl s_client} connection and serves it on this thread: handshake, read the request
@@ -242,7 +258,7 @@ class TlsFrontendHandshakeTest {
                     while (!tls.handshake()) pump.exchangeOrFail("during the handshake");
                 } catch (OpenSslException e) {
                     pump.flush(); // the alert
-                    return new Served(null, null, tls.virtualHost(), null, null, null, false, e, pump.client());
+                    return new Served(null, null, tls.virtualHost(), null, null, null, false, false, e, pump.client());
                 }
                 pump.flush();
                 ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
@@ -259,7 +275,7 @@ class TlsFrontendHandshakeTest {
                 // s_client answers close_notify with its own and exits; read until then.
                 while (!tls.closeNotifyReceived() && pump.exchange()) tls.readPlaintext(64 * 1024);
                 served = new Served(tls.protocol(), tls.cipher(), tls.virtualHost(), tls.serverName(), tls.alpn(),
-                        request, tls.closeNotifyReceived(), null, pump.client());
+                        request, tls.closeNotifyReceived(), tls.resumed(), null, pump.client());
             }
         } finally {
             assertEquals(liveBefore, TlsConnection.liveCount(), "a TlsConnection was not freed");
