@@ -88,8 +88,9 @@ class RejectsBadConfigurationTest {
 
     @Test
     void aPortHeldByAnotherSocket() throws IOException {
-        try (ServerSocket holder = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            int port = holder.getLocalPort();
+        ServerSocket holder = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        int port = holder.getLocalPort();
+        try {
             try (NodeProcess node = NodeProcess.start(dir, valid(port).render())) {
                 assertEquals(Main.EXIT_USAGE, node.awaitExit(EXIT_BOUND), node.output());
                 String err = node.stderrText();
@@ -98,9 +99,10 @@ class RejectsBadConfigurationTest {
                 assertTrue(Pattern.compile("(?i)address already in use").matcher(err).find(), node.output());
                 assertFalse(node.output().contains("ActorTls node ready"), node.output());
             }
+        } finally {
             holder.close();
-            assertFalse(Tools.isListening(port), "nothing may stay bound to " + port + " once the node and the holder are gone");
         }
+        assertFalse(Tools.isListening(port), "nothing may stay bound to " + port + " once the node and the holder are gone");
     }
 
     @Test
