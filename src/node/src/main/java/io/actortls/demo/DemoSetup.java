@@ -18,11 +18,17 @@ final class DemoSetup {
     /** Starts a demo backend JVM; it is stopped when this JVM exits (SIGINT, SIGTERM or normally). */
     static Process startBackend(String name, int port) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "demo-backend", "--port", Integer.toString(port), "--name", name)
-                .inheritIO().start();
+        ProcessBuilder builder = new ProcessBuilder(java, Main.class.getName(), "demo-backend",
+                "--port", Integer.toString(port), "--name", name).inheritIO();
+        withOurClassPath(builder);
+        Process process = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "stop-" + name));
         return process;
+    }
+
+    /** Child JVMs get our class path through CLASSPATH, which keeps their command lines short and readable in ps. */
+    static void withOurClassPath(ProcessBuilder builder) {
+        builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
     }
 
     static int freePort() throws IOException {

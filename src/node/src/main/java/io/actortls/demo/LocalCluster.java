@@ -72,9 +72,10 @@ public final class LocalCluster {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(ProcessHandle.current().info().arguments().map(LocalCluster::jvmFlags).orElse(List.of()));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "node", "--config",
-                config.toString()));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        command.addAll(List.of(Main.class.getName(), "node", "--config", config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        DemoSetup.withOurClassPath(builder);
+        Process process = builder.start();
         String prefix = "[node-" + index + "] ";
         Thread.ofPlatform().daemon().name("node-" + index + "-output").start(() -> {
             try (var reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {

@@ -157,18 +157,20 @@ public final class OpenSsl {
     /** Drains this thread's error queue into an exception naming the failed operation. */
     static OpenSslException failure(String operation) {
         List<String> reasons = new ArrayList<>(2);
+        List<Long> codes = new ArrayList<>(2);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment text = arena.allocate(256);
             for (int i = 0; i < 16; i++) {
                 long code = (long) ERR_get_error.invokeExact();
                 if (code == 0) break;
+                codes.add(code);
                 ERR_error_string_n.invokeExact(code, text, 256L);
                 reasons.add(text.getString(0));
             }
         } catch (Throwable t) {
             reasons.add("(could not read the OpenSSL error queue: " + t + ")");
         }
-        return new OpenSslException(operation, reasons);
+        return new OpenSslException(operation, reasons, codes);
     }
 
     static String cString(MemorySegment pointer) {

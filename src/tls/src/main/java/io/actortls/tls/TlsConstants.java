@@ -77,4 +77,11 @@ public final class TlsConstants {
 
     // SSL_FILETYPE_PEM
     public static final int SSL_FILETYPE_PEM = 1;
+
+    // Error codes (err.h, inline ERR_GET_LIB / ERR_GET_REASON) and the reasons we act on
+    public static final long ERR_LIB_OFFSET = 23L;
+    public static final int ERR_LIB_MASK = 0xFF;
+    public static final int ERR_REASON_MASK = 0x7FFFFF;
+    public static final int ERR_LIB_X509 = 11;
+    public static final int X509_R_KEY_VALUES_MISMATCH = 116;
 }

@@ -41,11 +41,17 @@ public final class VirtualHostContext implements AutoCloseable {
             MemorySegment key = arena.allocateFrom(spec.privateKey().toString());
             if ((int) OpenSsl.SSL_CTX_use_certificate_chain_file.invokeExact(ctx, chain) != 1)
                 throw setupFailure(TlsSetupException.Part.CERTIFICATE, "loading certificate chain " + spec.certificateChain());
-            if ((int) OpenSsl.SSL_CTX_use_PrivateKey_file.invokeExact(ctx, key, TlsConstants.SSL_FILETYPE_PEM) != 1)
-                throw setupFailure(TlsSetupException.Part.PRIVATE_KEY, "loading private key " + spec.privateKey());
+            if ((int) OpenSsl.SSL_CTX_use_PrivateKey_file.invokeExact(ctx, key, TlsConstants.SSL_FILETYPE_PEM) != 1) {
+                // OpenSSL already compares a key with the certificate of its type: a readable key of another
+                // certificate fails here with "key values mismatch", which is a mismatch, not a bad key file.
+                OpenSslException cause = OpenSsl.failure("loading private key " + spec.privateKey());
+                if (cause.hasReason(TlsConstants.ERR_LIB_X509, TlsConstants.X509_R_KEY_VALUES_MISMATCH))
+                    throw new TlsSetupException(TlsSetupException.Part.KEY_MISMATCH, spec.name(),
+                            keyMismatch() + ": " + String.join("; ", cause.reasons()), cause);
+                throw new TlsSetupException(TlsSetupException.Part.PRIVATE_KEY, spec.name(), cause.getMessage(), cause);
+            }
             if ((int) OpenSsl.SSL_CTX_check_private_key.invokeExact(ctx) != 1)
-                throw setupFailure(TlsSetupException.Part.KEY_MISMATCH,
-                        "private key " + spec.privateKey() + " does not match certificate " + spec.certificateChain());
+                throw setupFailure(TlsSetupException.Part.KEY_MISMATCH, keyMismatch());
             MemorySegment sid = arena.allocateFrom(JAVA_BYTE, sessionIdContext);
             if ((int) OpenSsl.SSL_CTX_set_session_id_context.invokeExact(ctx, sid, sessionIdContext.length) != 1)
                 throw OpenSsl.failure("SSL_CTX_set_session_id_context");
@@ -108,6 +114,10 @@ public final class VirtualHostContext implements AutoCloseable {
             throw new TlsSetupException(TlsSetupException.Part.CERTIFICATE, spec.name(),
                     "cannot read certificate chain " + spec.certificateChain() + ": " + e, e);
         }
+    }
+
+    private String keyMismatch() {
+        return "private key " + spec.privateKey() + " does not match certificate " + spec.certificateChain();
     }
 
     private TlsSetupException setupFailure(TlsSetupException.Part part, String what) {

@@ -24,13 +24,15 @@ public final class NodeProcess implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
+    private final Path configFile;
     private final List<String> stdout = new CopyOnWriteArrayList<>();
     private final List<String> stderr = new CopyOnWriteArrayList<>();
     private final Thread stdoutReader;
     private final Thread stderrReader;
 
-    private NodeProcess(Process process) {
+    private NodeProcess(Process process, Path configFile) {
         this.process = process;
+        this.configFile = configFile;
         this.stdoutReader = Thread.ofPlatform().daemon().start(() -> collect(process.getInputStream(), stdout));
         this.stderrReader = Thread.ofPlatform().daemon().start(() -> collect(process.getErrorStream(), stderr));
     }
@@ -52,9 +54,26 @@ public final class NodeProcess implements AutoCloseable {
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("ACTORTLS_LOG_FORMAT", "json");
             builder.environment().putAll(env);
-            return new NodeProcess(builder.start());
+            return new NodeProcess(builder.start(), config);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a node", e);
+        }
+    }
+
+    /**
+     * Runs the launcher as a user would, {@code ./actortls ARGS} from the repository's top directory (it may build
+     * first). ACTORTLS_* variables of the test's environment are not passed on, so the documented defaults apply.
+     */
+    public static NodeProcess launch(String... launcherArgs) {
+        List<String> command = new ArrayList<>();
+        command.add(Tools.top().resolve("actortls").toString());
+        command.addAll(List.of(launcherArgs));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(Tools.top().toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("ACTORTLS_"));
+        try {
+            return new NodeProcess(builder.start(), null);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command, e);
         }
     }
 
@@ -81,6 +100,22 @@ public final class NodeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** Sends SIGTERM and waits for the process to exit; returns its exit code. */
+    public int stop(Duration timeout) {
+        process.destroy();
+        return awaitExit(timeout);
+    }
+
+    /** The process (for the launcher: the JVM it execs into), e.g. to find its children. */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    /** The --config file the node was started with (null for {@link #launch}). */
+    public Path configFile() {
+        return configFile;
     }
 
     public long pid() {

@@ -64,6 +64,26 @@ public final class Tools {
         }
     }
 
+    /** Whether this process could bind 127.0.0.1:{@code port} just now (for tests that need a fixed port). */
+    public static boolean canBind(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    /** Whether something accepts TCP connections on 127.0.0.1:{@code port} (a refused connect answers at once). */
+    public static boolean isListening(int port) {
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+            return true;
+        } catch (IOException refused) {
+            return false;
+        }
+    }
+
     /** The JVM flags every ActorTls JVM runs with (the launcher uses the same). */
     public static List<String> jvmFlags() {
         var flags = new java.util.ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
