@@ -87,7 +87,10 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     static NodeConfig from(Config user, Config defaults) {
         Config all;
         try {
-            all = user.withFallback(defaults).withFallback(ConfigFactory.defaultReference()).resolve();
+            // The libraries' reference.conf files, without system properties: the documented ways to configure a
+            // node are pekko.hocon, the --config file and the environment variables named there.
+            Config references = ConfigFactory.parseResources(NodeConfig.class.getClassLoader(), "reference.conf");
+            all = user.withFallback(defaults).withFallback(references).resolve();
         } catch (ConfigException e) {
             throw new ConfigurationException(e.getMessage(), e);
         }

@@ -18,8 +18,11 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -67,15 +70,18 @@ public final class SessionReplicator {
     record PeerStatsQuery(ActorRef<SessionStats> replyTo) implements Command, ClusterMessage {}
 
     // Internal.
-    private record PeersChanged(Set<ActorRef<Command>> peers) implements Command {}
+    private record MembershipChanged(ClusterEvent.MemberEvent event) implements Command {}
     private record BucketChanged(int bucket, LWWMap<String, SessionEntry> map) implements Command {}
     private record UpdateDone(Replicator.UpdateResponse<LWWMap<String, SessionEntry>> response) implements Command {}
     private record FetchTimedOut(long requestId) implements Command {}
     private enum Sweep implements Command { INSTANCE }
     private enum LogStats implements Command { INSTANCE }
 
-    public static final ServiceKey<Command> SERVICE_KEY = ServiceKey.create(Command.class, "actortls-sessions");
+    /** Where every node's replicator lives: the guardian's child "sessions". */
+    public static final String PATH = "/user/sessions";
     private static final String BUCKET_PREFIX = "tls-sessions-";
+    /** Writes go to every node at once (as deltas): gossip alone would take 200-400 ms to spread a session. */
+    private static final Replicator.WriteConsistency WRITE_ALL = new Replicator.WriteAll(Duration.ofSeconds(1));
 
     public static Behavior<Command> create(NodeConfig.Sessions config, SessionMirror mirror, SessionMetrics metrics,
                                            Supplier<SessionStats> localStats) {
@@ -97,7 +103,8 @@ public final class SessionReplicator {
         /** Per bucket, the keys the last Changed held: what disappears from one Changed to the next was removed. */
         private final Map<Integer, Set<String>> replicatedKeys = new HashMap<>();
         private final Map<Long, PendingFetch> fetches = new HashMap<>();
-        private Set<ActorRef<Command>> peers = Set.of();
+        /** The other nodes' replicators, from cluster membership (known as soon as a node is up). */
+        private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
         private long nextRequestId;
 
         private record PendingFetch(String key, ActorRef<Fetched> replyTo, int awaiting) {}
@@ -120,10 +127,8 @@ public final class SessionReplicator {
                 replicator.subscribe(key, changed -> changed instanceof Replicator.Changed<LWWMap<String, SessionEntry>> c
                         ? new BucketChanged(bucket, c.get(key)) : new BucketChanged(bucket, LWWMap.empty()));
             }
-            var receptionist = ctx.getSystem().receptionist();
-            receptionist.tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
-            receptionist.tell(Receptionist.subscribe(SERVICE_KEY, ctx.messageAdapter(Receptionist.Listing.class,
-                    listing -> new PeersChanged(listing.getServiceInstances(SERVICE_KEY)))));
+            Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
+                    ctx.messageAdapter(ClusterEvent.MemberEvent.class, MembershipChanged::new), ClusterEvent.MemberEvent.class));
             timers.startTimerWithFixedDelay(Sweep.INSTANCE, config.sweepInterval());
             if (!config.statsInterval().isZero()) timers.startTimerWithFixedDelay(LogStats.INSTANCE, config.statsInterval());
         }
@@ -140,8 +145,12 @@ public final class SessionReplicator {
                     })
                     .onMessage(BucketChanged.class, this::onBucketChanged)
                     .onMessage(UpdateDone.class, m -> Behaviors.same())
-                    .onMessage(PeersChanged.class, m -> {
-                        peers = m.peers();
+                    .onMessage(MembershipChanged.class, m -> {
+                        Address address = m.event().member().address();
+                        boolean serving = m.event() instanceof ClusterEvent.MemberUp || m.event() instanceof ClusterEvent.MemberWeaklyUp;
+                        if (address.equals(Cluster.get(ctx.getSystem()).selfMember().address())) return Behaviors.same();
+                        if (serving) peers.put(address, ActorRefResolver.get(ctx.getSystem()).resolveActorRef(address + PATH));
+                        else peers.remove(address);
                         return Behaviors.same();
                     })
                     .onMessage(Fetch.class, this::onFetch)
@@ -173,7 +182,9 @@ public final class SessionReplicator {
                         return Behaviors.same();
                     })
                     .onMessage(GetClusterStats.class, m -> {
-                        ctx.spawnAnonymous(SessionStatsCollector.create(peers, m.replyTo(), Duration.ofSeconds(3)));
+                        Set<ActorRef<Command>> everyone = new HashSet<>(peers.values());
+                        everyone.add(ctx.getSelf());
+                        ctx.spawnAnonymous(SessionStatsCollector.create(everyone, m.replyTo(), Duration.ofSeconds(3)));
                         return Behaviors.same();
                     })
                     .onMessage(LogStats.class, m -> {
@@ -191,7 +202,7 @@ public final class SessionReplicator {
 
         private void update(String key, java.util.function.Function<LWWMap<String, SessionEntry>, LWWMap<String, SessionEntry>> modify) {
             Key<LWWMap<String, SessionEntry>> bucketKey = keys.get(mirror.bucketOf(key));
-            replicator.askUpdate(replyTo -> new Replicator.Update<>(bucketKey, LWWMap.empty(), Replicator.writeLocal(),
+            replicator.askUpdate(replyTo -> new Replicator.Update<>(bucketKey, LWWMap.empty(), WRITE_ALL,
                     replyTo, modify::apply), UpdateDone::new);
         }
 
@@ -206,7 +217,7 @@ public final class SessionReplicator {
 
         private Behavior<Command> onFetch(Fetch m) {
             String key = SessionMirror.key(m.sessionId());
-            List<ActorRef<Command>> others = peers.stream().filter(p -> !p.equals(ctx.getSelf())).toList();
+            List<ActorRef<Command>> others = List.copyOf(peers.values());
             if (mirror.get(key) != null || others.isEmpty()) {
                 if (mirror.get(key) == null) metrics.fetchMisses.increment();
                 m.replyTo().tell(new Fetched(mirror.get(key) != null));

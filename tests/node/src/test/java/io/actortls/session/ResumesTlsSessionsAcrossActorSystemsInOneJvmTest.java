@@ -1,0 +1,80 @@
+package io.actortls.session;
+
+import io.actortls.node.NodeConfig;
+import io.actortls.node.RunningNode;
+import io.actortls.testkit.BackendProcess;
+import io.actortls.testkit.ClusterPki;
+import io.actortls.testkit.Hocon;
+import io.actortls.testkit.TestPki;
+import io.actortls.testkit.Tools;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The cross-node contract with three nodes as three ActorSystems in this JVM: each with its own OpenSSL
+ * contexts, session mirror and ticket-key ring, sharing only the process (and the native callbacks).
+ */
+class ResumesTlsSessionsAcrossActorSystemsInOneJvmTest extends CrossNodeResumptionContract {
+    private Path dir;
+    private BackendProcess backend;
+    private final List<RunningNode> nodes = new ArrayList<>();
+    private final List<Integer> tlsPorts = new ArrayList<>();
+
+    @BeforeAll
+    void startNodes() throws Exception {
+        dir = Files.createTempDirectory("resumes-in-one-jvm");
+        TestPki.Cert[] certs = certificates(new TestPki(dir));
+        backend = BackendProcess.start();
+        int seedPort = Tools.freePort();
+        for (int i = 1; i <= 3; i++) {
+            int tlsPort = Tools.freePort();
+            String hocon = new Hocon(tlsPort)
+                    .cluster(i == 1 ? seedPort : Tools.freePort(), List.of("127.0.0.1:" + seedPort), ClusterPki.stores(i))
+                    .vhost("localhost", certs[0], List.of("localhost"), List.of(), backend.address())
+                    .vhost("stateful", certs[1], List.of("stateful.test"), List.of(), backend.address())
+                    .defaultVhost("localhost")
+                    .with(VHOSTS_EXTRA)
+                    .with("sessions.fetch-timeout = 2s")
+                    .render();
+            Path file = Files.writeString(dir.resolve("node-" + i + ".hocon"), hocon);
+            nodes.add(RunningNode.start(NodeConfig.load(file)));
+            tlsPorts.add(tlsPort);
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!nodes.stream().allMatch(n -> membersUp(n) == 3)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("the three actor systems did not form a cluster");
+            Thread.sleep(100);
+        }
+    }
+
+    private static long membersUp(RunningNode node) {
+        var members = Cluster.get(node.system()).state().getMembers();
+        return StreamSupport.stream(members.spliterator(), false).filter(m -> m.status() == MemberStatus.up()).count();
+    }
+
+    @AfterAll
+    void stopNodes() throws InterruptedException {
+        // All at once: one by one, each leaving node waits on peers that are already gone.
+        List<Thread> stopping = nodes.stream().map(n -> Thread.ofPlatform().start(n::close)).toList();
+        for (Thread t : stopping) t.join(Duration.ofSeconds(90));
+        if (backend != null) backend.close();
+    }
+
+    @Override
+    int tlsPort(int index) {
+        return tlsPorts.get(index - 1);
+    }
+
+    @Override
+    Path dir() {
+        return dir;
+    }
+}
