@@ -36,7 +36,7 @@ public record Run(int exitCode, byte[] stdout, String stderr) {
             Process process = builder.start();
             CompletableFuture<byte[]> out = drain(process.getInputStream());
             CompletableFuture<byte[]> err = drain(process.getErrorStream());
-            CompletableFuture.runAsync(() -> {
+            Thread.ofPlatform().daemon().name("stdin-" + process.pid()).start(() -> {
                 try (OutputStream in = process.getOutputStream()) {
                     if (stdin != null) in.write(stdin);
                 } catch (IOException ignored) {
@@ -56,15 +56,21 @@ public record Run(int exitCode, byte[] stdout, String stderr) {
         }
     }
 
+    /**
+     * Reads a stream to its end on a thread of its own. Not the common pool: on a 2-core machine it has one
+     * worker, and two blocked drains would starve everything else queued there (such as closing stdin).
+     */
     static CompletableFuture<byte[]> drain(InputStream stream) {
-        return CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("drain").start(() -> {
             try (stream) {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 stream.transferTo(bytes);
-                return bytes.toByteArray();
+                result.complete(bytes.toByteArray());
             } catch (IOException e) {
-                return new byte[0];
+                result.complete(new byte[0]);
             }
         });
+        return result;
     }
 }
