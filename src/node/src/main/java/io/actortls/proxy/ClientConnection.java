@@ -164,7 +164,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientFailed.class, m -> step(() -> close(
                         tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, m.cause().toString())))
                 .onMessage(ClientWriteAcknowledged.class, m -> step(toClient::acknowledged))
-                .onMessage(ClientWritingEnded.class, m -> step(toClient::streamEnded))
+                .onMessage(ClientWritingEnded.class, m -> step(() -> {
+                    if (toClient.streamEnded()) close(CloseReason.CLIENT_RESET, "the client's socket stopped taking data");
+                }))
                 .onMessage(BackendConnected.class, m -> current(m.attempt(), () -> backendConnected = true))
                 .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
                 .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
@@ -174,7 +176,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                     if (backendConnected) close(CloseReason.BACKEND_RESET, m.cause().toString());
                 }))
                 .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
-                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), toBackend::streamEnded))
+                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), () -> {
+                    if (toBackend.streamEnded() && backendConnected)
+                        close(CloseReason.BACKEND_RESET, "the backend's socket stopped taking data");
+                }))
                 .onMessage(HandshakeTimedOut.class, m -> step(() -> close(CloseReason.HANDSHAKE_TIMEOUT, null)))
                 .onMessage(IdleCheck.class, m -> step(this::checkIdle))
                 .onMessage(LingerExpired.class, m -> step(() -> {

@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A client program running alongside the test, whose stdin and stdout the test drives itself (or, to play a
@@ -34,8 +36,61 @@ public final class ClientProcess implements AutoCloseable {
         return process.getOutputStream();
     }
 
+    /** Writes to the program's stdin and flushes, keeping stdin open. */
+    public void send(byte[] bytes) {
+        try {
+            process.getOutputStream().write(bytes);
+            process.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new AssertionError("writing to the client failed; stderr:\n" + stderr(), e);
+        }
+    }
+
+    /** Writes to stdin on a thread of its own (for a test that reads stdout meanwhile); stdin stays open. */
+    public CompletableFuture<Void> sendInBackground(byte[] bytes) {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("write-" + process.pid()).start(() -> {
+            try {
+                send(bytes);
+                sent.complete(null);
+            } catch (Throwable t) {
+                sent.completeExceptionally(t);
+            }
+        });
+        return sent;
+    }
+
     public InputStream stdout() {
         return process.getInputStream();
+    }
+
+    /**
+     * Reads exactly {@code n} bytes of the program's stdout, failing if they do not all arrive within
+     * {@code timeout} (the program is then killed, which also ends the read).
+     */
+    public byte[] readExactly(int n, Duration timeout) {
+        CompletableFuture<byte[]> read = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("read-" + process.pid()).start(() -> {
+            try {
+                read.complete(process.getInputStream().readNBytes(n));
+            } catch (IOException e) {
+                read.completeExceptionally(e);
+            }
+        });
+        try {
+            byte[] bytes = read.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (bytes.length != n)
+                throw new AssertionError("stdout ended after " + bytes.length + " of " + n + " bytes; stderr:\n" + stderr());
+            return bytes;
+        } catch (TimeoutException e) {
+            close();
+            throw new AssertionError("fewer than " + n + " bytes on stdout within " + timeout + "; stderr:\n" + stderr());
+        } catch (ExecutionException e) {
+            throw new AssertionError("reading stdout failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     public boolean isAlive() {
