@@ -45,7 +45,7 @@ class BoundsMemoryForAClientThatNeverReadsTest {
                              List.of("slow.test"), List.of(), backend.address())
                      .defaultVhost("web")
                      .render())) {
-            for (int i = 0; i < 5; i++) assertOk(Curl.get(pki.caCertificate(), "localhost", port, "/1000000"));
+            for (int i = 0; i < 5; i++) assertOk(node, Curl.get(pki.caCertificate(), "localhost", port, "/1000000"));
             long baselineKib = node.rssKib();
             long peakKib = baselineKib;
 
@@ -57,7 +57,7 @@ class BoundsMemoryForAClientThatNeverReadsTest {
                 int served = 0;
                 while (System.nanoTime() < end) {
                     peakKib = Math.max(peakKib, node.rssKib());
-                    assertOk(Curl.get(pki.caCertificate(), "localhost", port, "/100000"));
+                    assertOk(node, Curl.get(pki.caCertificate(), "localhost", port, "/100000"));
                     served++;
                     peakKib = Math.max(peakKib, node.rssKib());
                     Thread.sleep(250); // pacing the RSS samples, not waiting for anything
@@ -78,15 +78,15 @@ class BoundsMemoryForAClientThatNeverReadsTest {
             assertTrue(fromBackend < BACKEND_READ_BOUND, "the node read " + fromBackend
                     + " bytes from the backend for a client that had stopped reading: " + close);
             assertTrue(List.of("client-reset", "client-closed").contains(close.path("reason").asText()), close.toString());
-            assertOk(Curl.get(pki.caCertificate(), "localhost", port, "/1000"));
+            assertOk(node, Curl.get(pki.caCertificate(), "localhost", port, "/1000"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
     }
 
-    private static void assertOk(Curl.Response response) {
-        assertEquals(0, response.exitCode(), response.describe());
-        assertEquals(200, response.status(), response.describe());
+    private static void assertOk(NodeProcess node, Curl.Response response) {
+        assertEquals(0, response.exitCode(), () -> response.describe() + "\n" + node.output());
+        assertEquals(200, response.status(), () -> response.describe() + "\n" + node.output());
     }
 }
