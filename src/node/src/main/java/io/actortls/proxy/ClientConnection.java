@@ -172,7 +172,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientFailed.class, m -> step(() -> close(
                         tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, m.cause().toString())))
                 .onMessage(ClientWriteAcknowledged.class, m -> step(toClient::acknowledged))
-                .onMessage(ClientWritingEnded.class, m -> step(toClient::streamEnded))
+                .onMessage(ClientWritingEnded.class, m -> step(() -> {
+                    if (toClient.streamEnded()) close(CloseReason.CLIENT_RESET, "the client's socket stopped taking data");
+                }))
                 .onMessage(BackendConnected.class, m -> current(m.attempt(), () -> backendConnected = true))
                 .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
                 .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
@@ -182,7 +184,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                     if (backendConnected) close(CloseReason.BACKEND_RESET, m.cause().toString());
                 }))
                 .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
-                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), toBackend::streamEnded))
+                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), () -> {
+                    if (toBackend.streamEnded() && backendConnected)
+                        close(CloseReason.BACKEND_RESET, "the backend's socket stopped taking data");
+                }))
                 .onMessage(SessionFetched.class, m -> step(() -> {
                     fetchingSession = false;
                     tls.finishSessionFetch();
@@ -338,6 +343,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     }
 
     private void backendConnectFailed(Throwable cause) {
+        if (closeReason != null) return; // our own abort of a connect still under way: nothing to retry, nothing to log
         getContext().getLog().warn("backend {} refused a connection from vhost {}: {}", backend, tls.virtualHost(), cause.toString());
         toBackend.abort();
         toBackend = new Outlet();

@@ -50,11 +50,17 @@ final class Outlet {
         queued = ByteString.emptyByteString();
     }
 
-    /** The socket's writing half is gone (FIN sent, reset, or aborted): nothing queued can go out any more. */
-    void streamEnded() {
+    /**
+     * The socket's writing half is gone (FIN sent, reset, or aborted): nothing queued can go out any more.
+     *
+     * @return true if it went without {@link #finish} or {@link #abort}: the peer can no longer be written to
+     */
+    boolean streamEnded() {
+        boolean unexpected = !ended;
         ended = true;
         writeInFlight = false;
         queued = ByteString.emptyByteString();
+        return unexpected;
     }
 
     /** True while bytes are queued or unacknowledged: the peer is not keeping up. */

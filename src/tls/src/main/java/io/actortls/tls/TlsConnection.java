@@ -67,6 +67,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** Hands ciphertext received from the client to OpenSSL. */
     public void receive(byte[] data, int offset, int length) {
+        ensureOpen();
         MemorySegment source = MemorySegment.ofArray(data).asSlice(offset, length);
         try {
             int done = 0;
@@ -86,6 +87,7 @@ public final class TlsConnection implements AutoCloseable {
      * @throws OpenSslException when the handshake fails (bad input, no shared cipher, rejected name, ...)
      */
     public HandshakeProgress handshake() {
+        ensureOpen();
         if (handshakeDone) return HandshakeProgress.DONE;
         CURRENT.set(this);
         try {
@@ -165,6 +167,7 @@ public final class TlsConnection implements AutoCloseable {
      * @throws OpenSslException on a protocol error, e.g. a corrupted record
      */
     public byte[] readPlaintext(int limit) {
+        ensureOpen();
         if (closeNotifyReceived) return new byte[0];
         Scratch scratch = Scratch.get();
         byte[] out = new byte[0];
@@ -201,6 +204,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** Encrypts plaintext for the client; the records wait in the write BIO for {@link #takeOutput}. */
     public void writePlaintext(byte[] data, int offset, int length) {
+        ensureOpen();
         Scratch scratch = Scratch.get();
         CURRENT.set(this);
         try {
@@ -225,6 +229,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** Ciphertext waiting to be sent to the client, in bytes. */
     public int pendingOutput() {
+        ensureOpen();
         try {
             return (int) Math.min(Integer.MAX_VALUE, (long) OpenSsl.BIO_ctrl_pending.invokeExact(writeBio));
         } catch (Throwable t) {
@@ -248,6 +253,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** Queues our close_notify alert (once); the caller then sends {@link #takeOutput}. */
     public void sendCloseNotify() {
+        ensureOpen();
         if (closeNotifySent || !handshakeDone || failed) return;
         closeNotifySent = true;
         CURRENT.set(this);
@@ -270,6 +276,7 @@ public final class TlsConnection implements AutoCloseable {
     }
 
     public boolean resumed() {
+        ensureOpen();
         try {
             return (int) OpenSsl.SSL_session_reused.invokeExact(ssl) == 1;
         } catch (Throwable t) {
@@ -279,6 +286,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** "TLSv1.3", "TLSv1.2", ... */
     public String protocol() {
+        ensureOpen();
         try {
             return OpenSsl.cString((MemorySegment) OpenSsl.SSL_get_version.invokeExact(ssl));
         } catch (Throwable t) {
@@ -288,6 +296,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** The negotiated cipher suite's OpenSSL name, or null before the handshake. */
     public String cipher() {
+        ensureOpen();
         try {
             MemorySegment cipher = (MemorySegment) OpenSsl.SSL_get_current_cipher.invokeExact(ssl);
             return cipher.equals(MemorySegment.NULL) ? null : OpenSsl.cString((MemorySegment) OpenSsl.SSL_CIPHER_get_name.invokeExact(cipher));
@@ -298,6 +307,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** The SNI host name the client sent, or null. */
     public String serverName() {
+        ensureOpen();
         try {
             return OpenSsl.cString((MemorySegment) OpenSsl.SSL_get_servername.invokeExact(ssl, TlsConstants.TLSEXT_NAMETYPE_host_name));
         } catch (Throwable t) {
@@ -307,6 +317,7 @@ public final class TlsConnection implements AutoCloseable {
 
     /** The ALPN protocol selected, or null if none was negotiated. */
     public String alpn() {
+        ensureOpen();
         Scratch scratch = Scratch.get();
         try {
             OpenSsl.SSL_get0_alpn_selected.invokeExact(ssl, scratch.callbackPointerOut, scratch.callbackSizeOut);
@@ -342,6 +353,11 @@ public final class TlsConnection implements AutoCloseable {
         } finally {
             LIVE.decrementAndGet();
         }
+    }
+
+    /** After close() the SSL is freed: touching it would be a use-after-free, so fail loudly instead. */
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("TLS connection already closed");
     }
 
     private static void freeBio(MemorySegment bio) throws Throwable {

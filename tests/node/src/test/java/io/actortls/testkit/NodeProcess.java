@@ -197,6 +197,30 @@ public final class NodeProcess implements AutoCloseable {
         return found;
     }
 
+    /** Waits until at least {@code count} connections have closed, for any reason; returns all close records. */
+    public List<JsonNode> awaitCloses(int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            List<JsonNode> found = closes();
+            if (found.size() >= count) return found;
+            BackendProcess.sleep(50);
+        }
+        throw new AssertionError("expected " + count + " close(s) within " + timeout + "; got "
+                + closes().stream().map(c -> c.path("reason").asText()).toList() + "\n" + output());
+    }
+
+    /** Waits for the first close record that matches {@code record}, e.g. one for a given vhost. */
+    public JsonNode awaitClose(Predicate<JsonNode> record, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (JsonNode close : closes()) if (record.test(close)) return close;
+            BackendProcess.sleep(50);
+        }
+        throw new AssertionError("no close record for " + what + " within " + timeout + "; got "
+                + closes().stream().map(c -> c.path("reason").asText() + "/" + c.path("vhost").asText()).toList()
+                + "\n" + output());
+    }
+
     public void awaitLog(Predicate<String> line, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

@@ -5,10 +5,30 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** {@code openssl s_client} for session tests: make a session on one node, offer it to another. */
+/**
+ * {@code openssl s_client} against a node on 127.0.0.1, and what its output says about the handshake: the
+ * certificate presented, the key behind it, protocol, cipher, ALPN, verification, and an alert the server sent;
+ * and sessions made on one node and offered to another.
+ */
 public final class SClient {
     private SClient() {}
+
+    /** {@code openssl s_client -connect 127.0.0.1:PORT OPTIONS...} */
+    public static List<String> command(int port, String... options) {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port));
+        command.addAll(List.of(options));
+        return command;
+    }
+
+    /**
+     * One handshake: s_client connects, shakes hands and, finding its stdin empty, sends close_notify and exits.
+     */
+    public static Result handshake(int port, String... options) {
+        return new Result(Run.of(command(port, options), new byte[0], Duration.ofSeconds(30)));
+    }
 
     /** One of the four ways a TLS session resumes, as s_client options. */
     public enum Kind {
@@ -44,11 +64,73 @@ public final class SClient {
     }
 
     private static Run run(int port, String serverName, Kind kind, List<String> sessionOptions) {
-        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", serverName, "-ign_eof"));
+        List<String> command = command(port, "-servername", serverName, "-ign_eof");
         command.addAll(kind.options);
         command.addAll(sessionOptions);
         byte[] request = "GET /16 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         return Run.of(command, request, Duration.ofSeconds(20));
+    }
+
+    /** What one s_client run printed (stdout and stderr together). */
+    public record Result(Run run) {
+        private static final Pattern NEW_SESSION = Pattern.compile("^New, (\\S+), Cipher is (\\S+)$", Pattern.MULTILINE);
+
+        /** True when a handshake completed (s_client printed the negotiated protocol). */
+        public boolean established() {
+            return protocol() != null;
+        }
+
+        /** "TLSv1.3", "TLSv1.2", or null when no handshake completed. */
+        public String protocol() {
+            Matcher m = NEW_SESSION.matcher(text());
+            return m.find() && !m.group(1).equals("(NONE)") ? m.group(1) : null;
+        }
+
+        public String cipher() {
+            Matcher m = NEW_SESSION.matcher(text());
+            return m.find() && !m.group(2).equals("(NONE)") ? m.group(2) : null;
+        }
+
+        /** The server certificate's subject as s_client prints it, e.g. "CN = localhost". */
+        public String subject() {
+            return find("^subject=(.*)$");
+        }
+
+        /** The signature the server made with its key: "ECDSA", "RSA-PSS", "RSA". */
+        public String peerSignatureType() {
+            return find("^Peer signature type: (\\S+)$");
+        }
+
+        /** Size of the server certificate's public key, e.g. 256 (P-256) or 2048 (RSA). */
+        public int serverKeyBits() {
+            String bits = find("^Server public key is (\\d+) bit$");
+            return bits == null ? -1 : Integer.parseInt(bits);
+        }
+
+        /** The ALPN protocol the server selected, or null ("No ALPN negotiated"). */
+        public String alpn() {
+            return find("^ALPN protocol: (\\S+)$");
+        }
+
+        /** s_client's "Verify return code", or -1 if it printed none. */
+        public int verifyReturnCode() {
+            String code = find("^Verify return code: (\\d+) ");
+            return code == null ? -1 : Integer.parseInt(code);
+        }
+
+        /** The number of a fatal alert received from the server ("SSL alert number N"), or -1. */
+        public int alertReceived() {
+            String number = find("SSL alert number (\\d+)");
+            return number == null ? -1 : Integer.parseInt(number);
+        }
+
+        public String text() {
+            return run.all();
+        }
+
+        private String find(String regex) {
+            Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(text());
+            return m.find() ? m.group(1) : null;
+        }
     }
 }

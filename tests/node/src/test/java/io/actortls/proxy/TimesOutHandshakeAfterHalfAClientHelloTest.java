@@ -1,0 +1,123 @@
+package io.actortls.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.actortls.testkit.BackendProcess;
+import io.actortls.testkit.ClientProcess;
+import io.actortls.testkit.Curl;
+import io.actortls.testkit.Hocon;
+import io.actortls.testkit.NodeProcess;
+import io.actortls.testkit.SClient;
+import io.actortls.testkit.TestPki;
+import io.actortls.testkit.Tools;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A client that sends half of a real ClientHello and then nothing is closed once timeouts.handshake has passed,
+ * logged as handshake-timeout, while other clients are served as usual.
+ */
+class TimesOutHandshakeAfterHalfAClientHelloTest {
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration EARLIEST = Duration.ofMillis(1500);
+    private static final Duration LATEST = Duration.ofSeconds(4);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void halfAClientHelloIsClosedAfterTheHandshakeTimeout() throws IOException {
+        byte[] clientHello = captureClientHello();
+        byte[] half = Arrays.copyOf(clientHello, clientHello.length / 2);
+
+        TestPki pki = new TestPki(dir);
+        int port = Tools.freePort();
+        try (BackendProcess backend = BackendProcess.start();
+             NodeProcess node = NodeProcess.startReady(dir, new Hocon(port)
+                     .vhost("localhost", pki.issue("localhost", TestPki.KeyType.EC_P256, "localhost"),
+                             List.of("localhost"), List.of(), backend.address())
+                     .with("timeouts.handshake = " + HANDSHAKE_TIMEOUT.toSeconds() + "s")
+                     .render());
+             Socket stalled = new Socket()) {
+            // A first client warms the node up, so the one served during the stall is far from the 2 s limit too.
+            assertServed(pki, port);
+            long start = System.nanoTime();
+            stalled.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            stalled.getOutputStream().write(half);
+            stalled.getOutputStream().flush();
+
+            // Meanwhile a real client is served.
+            assertServed(pki, port);
+
+            int answered = awaitClosed(stalled, LATEST.plusSeconds(10));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(EARLIEST) >= 0 && took.compareTo(LATEST) <= 0,
+                    "closed after " + took.toMillis() + " ms; timeouts.handshake is " + HANDSHAKE_TIMEOUT.toMillis() + " ms");
+            assertEquals(0, answered, "the node has nothing to say to half a ClientHello");
+
+            JsonNode close = node.awaitCloses("handshake-timeout", 1, Duration.ofSeconds(10)).getFirst();
+            assertEquals(half.length, close.path("client_bytes_in").asLong(), close.toString());
+            assertTrue(close.path("protocol").isNull(), close.toString());
+            List<JsonNode> closes = node.closes();
+            assertEquals(List.of("client-closed", "client-closed", "handshake-timeout"),
+                    closes.stream().map(c -> c.path("reason").asText()).sorted().toList(), closes.toString());
+        }
+    }
+
+    private static void assertServed(TestPki pki, int port) {
+        Curl.Response response = Curl.get(pki.caCertificate(), "localhost", port, "/1000");
+        assertEquals(0, response.exitCode(), response.describe());
+        assertEquals(200, response.status(), response.describe());
+    }
+
+    /** The first TLS record s_client sends (its ClientHello), caught by a plain server socket. */
+    private static byte[] captureClientHello() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(10_000);
+            try (ClientProcess client = ClientProcess.start(SClient.command(server.getLocalPort(), "-servername", "localhost"));
+                 Socket socket = server.accept()) {
+                socket.setSoTimeout(10_000);
+                InputStream in = socket.getInputStream();
+                byte[] header = in.readNBytes(5);
+                assertEquals(5, header.length);
+                assertEquals(0x16, header[0], "a handshake record");
+                int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+                byte[] body = in.readNBytes(length);
+                assertEquals(length, body.length);
+                assertEquals(1, body[0], "a ClientHello");
+                byte[] record = Arrays.copyOf(header, 5 + length);
+                System.arraycopy(body, 0, record, 5, length);
+                return record;
+            }
+        }
+    }
+
+    /** Waits for the node to close the socket; returns how many bytes it sent before. */
+    private static int awaitClosed(Socket socket, Duration bound) throws IOException {
+        socket.setSoTimeout((int) bound.toMillis());
+        int received = 0;
+        byte[] buffer = new byte[4096];
+        try {
+            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) received += n;
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the node did not close the stalled connection within " + bound);
+        } catch (SocketException reset) {
+            // a reset is a close too
+        }
+        return received;
+    }
+}
