@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# bench/run.sh - ActorTls against HAProxy 2.6 on this machine, measured with the neutral tools of
+# ../shared/bench (tlsload, backend), and docs/benchmarks.md generated from the numbers.
+#
+#   bench/run.sh            full run: warm-up, 3 A/B rounds, leak check (about 11-14 minutes on 2 vCPUs)
+#   bench/run.sh --quick    smoke run: short durations, 1 round, small leak check (about 2 minutes)
+#   bench/run.sh --rounds N number of A/B rounds (default 3, --quick 1)
+#
+# Everything it makes lives under bench/run/ (git-ignored; wiped at the start of each run); every process it
+# starts is stopped by PID on exit. Only 127.0.0.1 is used. Environment knobs (all optional):
+#   BENCH_PORT_BASE   first port (default 18443); ActorTls EC/RSA base+0/+1, HAProxy base+10/+11, the fresh
+#                     instances of the idle test base+20/+21 and base+30/+31, backend base+37
+#   BENCH_JAVA_OPTS   extra JVM options for ActorTls, passed as ACTORTLS_JAVA_OPTS
+#                     (default "-Xms512m -Xmx512m -XX:+AlwaysPreTouch", see docs/benchmarks.md for why)
+#   BENCH_PIN         1 (default): servers on the first half of the CPUs, tlsload + backend on the other half
+#                     (taskset); 0: no pinning
+#   BENCH_HAPROXY_NBTHREAD  HAProxy threads (default: the number of CPUs the server may run on)
+#   BENCH_ACTORTLS_LOG_LEVEL   ActorTls root log level (default INFO = the shipped default: one access line
+#                     per connection, written to bench/run/actortls.log)
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; }
+
+QUICK=0
+ROUNDS=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --rounds) [ $# -ge 2 ] || { echo "run.sh: --rounds needs a number" >&2; exit 2; }; ROUNDS=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$TOP"
+SHARED=../shared/bench            # the neutral tools, by relative path from the repository root
+R=$TOP/bench/run                  # everything this run writes (git-ignored)
+INVOCATION="bench/run.sh"
+if [ $QUICK = 1 ]; then INVOCATION+=" --quick"; fi
+if [ -n "$ROUNDS" ]; then INVOCATION+=" --rounds $ROUNDS"; fi
+
+# ---------------------------------------------------------------------------------------------- parameters
+if [ $QUICK = 1 ]; then
+  MODE=quick; DUR=3; BULK_DUR=3; IDLE_HOLD=7; IDLE_WARM=500; ROUNDS=${ROUNDS:-1}
+  WARM_WIN=3; WARM_MIN=2; WARM_MAX=4; WARM_OTHER=2
+  LEAK_WARM=3000; LEAK_WARM_MAX=30; LEAK_N=10000; LEAK_MAX=60
+else
+  MODE=full; DUR=10; BULK_DUR=8; IDLE_HOLD=10; IDLE_WARM=2000; ROUNDS=${ROUNDS:-3}
+  # ActorTls warm-up: WARM_WIN-second windows of TLS 1.3 ECDSA handshakes until the server CPU per handshake of
+  # the last three windows agrees within 10 % (at least WARM_MIN, at most WARM_MAX windows), then WARM_OTHER
+  # seconds each of TLS 1.2 RSA and bulk. On 2 vCPUs the JIT needs ~20k handshakes (~45 s) to settle.
+  WARM_WIN=5; WARM_MIN=6; WARM_MAX=24; WARM_OTHER=10
+  LEAK_WARM=20000; LEAK_WARM_MAX=90; LEAK_N=100000; LEAK_MAX=300
+fi
+[[ "$ROUNDS" =~ ^[1-9][0-9]?$ ]] || { echo "run.sh: --rounds must be 1-99" >&2; exit 2; }
+FULL_CONNS=32
+BULK_CONNS=4; BULK_BYTES=64m
+IDLE_CONNS=1000
+C13=TLS_AES_128_GCM_SHA256
+C12_RSA=ECDHE-RSA-AES128-GCM-SHA256
+C12_EC=ECDHE-ECDSA-AES128-GCM-SHA256
+SNI_EC=ec.localhost
+SNI_RSA=rsa.localhost
+BASE=${BENCH_PORT_BASE:-18443}
+[[ "$BASE" =~ ^[0-9]+$ ]] && [ "$BASE" -ge 1024 ] && [ "$BASE" -le 65000 ] || { echo "run.sh: bad BENCH_PORT_BASE" >&2; exit 2; }
+A_EC=$BASE; A_RSA=$((BASE + 1)); H_EC=$((BASE + 10)); H_RSA=$((BASE + 11)); BE_PORT=$((BASE + 37))
+AI_EC=$((BASE + 20)); AI_RSA=$((BASE + 21)); HI_EC=$((BASE + 30)); HI_RSA=$((BASE + 31))   # fresh instances, idle test
+JAVA_OPTS=${BENCH_JAVA_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch}
+ATLS_LOG_LEVEL=${BENCH_ACTORTLS_LOG_LEVEL:-INFO}
+# The tls settings ActorTls documents as defaults (pekko.hocon), given to HAProxy too.
+TLS12_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+TLS13_SUITES="TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+GROUPS_LIST="X25519:P-256:P-384"
+
+log() { echo "[$(date +%T)] $*"; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- prerequisites
+for tool in cc openssl python3 awk sed ps; do
+  command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install -y build-essential openssl python3 procps)"
+done
+[ -f /usr/include/openssl/ssl.h ] || die "OpenSSL headers are missing (Debian: apt-get install -y libssl-dev)"
+[ -f "$SHARED/tlsload.c" ] && [ -f "$SHARED/backend.c" ] || die "$SHARED (tlsload.c, backend.c) not found next to the repository"
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "haproxy is missing: apt-get install -y haproxy"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy >/dev/null || die "apt-get install -y haproxy failed"
+  else
+    die "haproxy is not installed and this is not root; install it (apt-get install -y haproxy) and run again"
+  fi
+fi
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+
+NCPU=$(nproc)
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+  SRV_N=$((NCPU / 2)); CLI_N=$((NCPU - SRV_N))
+  SRV_CPUS=0-$((SRV_N - 1)); CLI_CPUS=$SRV_N-$((NCPU - 1))
+  PIN_SRV=(taskset -c "$SRV_CPUS"); PIN_CLI=(taskset -c "$CLI_CPUS")
+  PINNING="server on CPU $SRV_CPUS, tlsload and backend on CPU $CLI_CPUS (taskset)"
+else
+  SRV_N=$NCPU; CLI_N=$NCPU; SRV_CPUS=all; CLI_CPUS=all
+  PIN_SRV=(); PIN_CLI=()
+  PINNING="none: server, tlsload and backend share all $NCPU CPUs"
+fi
+
+HA_NBTHREAD=${BENCH_HAPROXY_NBTHREAD:-$SRV_N}
+[[ "$HA_NBTHREAD" =~ ^[1-9][0-9]?$ ]] || die "BENCH_HAPROXY_NBTHREAD must be a number of threads"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $A_EC $A_RSA $H_EC $H_RSA $AI_EC $AI_RSA $HI_EC $HI_RSA $BE_PORT; do
+  if port_busy $p; then die "port $p on 127.0.0.1 is in use; pick other ports with BENCH_PORT_BASE"; fi
+done
+
+# ---------------------------------------------------------------------------------------------- process control
+PIDS=()
+stop_pid() {   # SIGTERM one PID we started, wait up to 10 s, then SIGKILL
+  local pid=$1 k
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for k in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+forget() {   # forget PID: it has been waited for; never signal it again (its number may be reused)
+  local i
+  for i in "${!PIDS[@]}"; do [ "${PIDS[$i]}" != "$1" ] || unset 'PIDS[i]'; done
+  PIDS=("${PIDS[@]}")
+}
+cleanup() {
+  local i
+  trap - EXIT INT TERM
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }        # utime+stime, clock ticks
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+stat_cpu() { awk '/^cpu /{print $2 + $3 + $4, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # busy steal total
+alive() { kill -0 "$1" 2>/dev/null || die "$2 (PID $1) has exited; see its log in bench/run/"; }
+HZ=$(getconf CLK_TCK)
+
+wait_port() {   # wait_port PORT SECONDS
+  local k
+  for k in $(seq 1 $(($2 * 10))); do port_busy "$1" && return 0; sleep 0.1; done
+  return 1
+}
+
+# ---------------------------------------------------------------------------------------------- run directory, tools
+rm -rf "$R"
+mkdir -p "$R/pki"
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+log "mode $MODE: $ROUNDS round(s); pinning: $PINNING"
+log "building tlsload and backend from $SHARED into bench/run/"
+cc -std=c11 -O2 -Wall -Wextra -o "$R/tlsload" "$SHARED/tlsload.c" -lssl -lcrypto -lpthread
+cc -std=c11 -O2 -Wall -Wextra -o "$R/backend" "$SHARED/backend.c" -lpthread
+log "building ActorTls (./actortls build; log: bench/run/build.log)"
+./actortls build >"$R/build.log" 2>&1 || { tail -30 "$R/build.log" >&2; die "./actortls build failed"; }
+
+# ---------------------------------------------------------------------------------------------- test PKI
+# One CA (EC P-256); leaves: EC P-256 and RSA-2048. The same files serve both systems (HAProxy wants
+# certificate+key in one PEM: the same bytes, concatenated).
+log "making the test PKI in bench/run/pki"
+(
+  cd "$R/pki"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
+  openssl req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=ActorTls bench CA" -out ca.crt 2>/dev/null
+  for kt in ec rsa; do
+    if [ $kt = ec ]; then alg=(-algorithm EC -pkeyopt ec_paramgen_curve:P-256); else alg=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048); fi
+    openssl genpkey "${alg[@]}" -out $kt.key 2>/dev/null
+    openssl req -new -key $kt.key -subj "/CN=$kt.localhost" -out $kt.csr 2>/dev/null
+    printf '%s\n' "subjectAltName=DNS:$kt.localhost,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+      "keyUsage=digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" > $kt.ext
+    openssl x509 -req -in $kt.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile $kt.ext \
+      -out $kt.crt 2>/dev/null
+    cat $kt.crt $kt.key > $kt.pem
+    rm -f $kt.csr $kt.ext
+  done
+)
+
+# ---------------------------------------------------------------------------------------------- configurations
+# actortls_conf FILE EC_PORT RSA_PORT: two listeners (EC port, RSA port); the vhost follows SNI.
+actortls_conf() {
+  cat > "$1" <<EOF
+# ActorTls node for bench/run.sh: two listeners (EC port, RSA port); the vhost follows SNI.
+actortls {
+  listeners = [
+    { name = "ec", port = $2 }
+    { name = "rsa", port = $3 }
+  ]
+  listener-defaults { host = "127.0.0.1" }
+  vhosts {
+    ec  { server-names = ["$SNI_EC"],  certificate = "$R/pki/ec.crt",  key = "$R/pki/ec.key",  backends = ["127.0.0.1:$BE_PORT"] }
+    rsa { server-names = ["$SNI_RSA"], certificate = "$R/pki/rsa.crt", key = "$R/pki/rsa.key", backends = ["127.0.0.1:$BE_PORT"] }
+  }
+  default-vhost = "ec"
+  log.level = "$ATLS_LOG_LEVEL"
+}
+EOF
+}
+
+# haproxy_conf FILE EC_PORT RSA_PORT: as in ../shared/bench/peers/gen-configs.sh (TCP mode, session cache on,
+# TLS >= 1.2), one thread per CPU it may run on, and ActorTls's default TLS 1.2 ciphers, TLS 1.3 suites and groups.
+haproxy_conf() {
+  cat > "$1" <<EOF
+global
+    nbthread $HA_NBTHREAD
+    maxconn 9000
+    tune.ssl.cachesize 100000
+    tune.ssl.lifetime 600
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+    ssl-default-bind-ciphers $TLS12_CIPHERS
+    ssl-default-bind-ciphersuites $TLS13_SUITES
+    ssl-default-bind-curves $GROUPS_LIST
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    maxconn 9000
+frontend ec
+    bind 127.0.0.1:$2 ssl crt $R/pki/ec.pem
+    default_backend be
+frontend rsa
+    bind 127.0.0.1:$3 ssl crt $R/pki/rsa.pem
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BE_PORT
+EOF
+  "$HAPROXY" -c -q -f "$1" || die "HAProxy rejects $1"
+}
+
+actortls_conf "$R/actortls.conf" $A_EC $A_RSA
+actortls_conf "$R/actortls-idle.conf" $AI_EC $AI_RSA
+haproxy_conf "$R/haproxy.cfg" $H_EC $H_RSA
+haproxy_conf "$R/haproxy-idle.cfg" $HI_EC $HI_RSA
+
+# ---------------------------------------------------------------------------------------------- servers
+# start_haproxy CFG LOG EC_PORT RSA_PORT -> sets STARTED to its PID
+start_haproxy() {
+  "${PIN_SRV[@]}" "$HAPROXY" -db -f "$1" >"$2" 2>&1 &
+  STARTED=$!; PIDS+=($STARTED)
+  wait_port "$3" 10 && wait_port "$4" 10 || die "HAProxy did not start ($2)"
+}
+
+# start_actortls CONF LOG EC_PORT RSA_PORT -> sets STARTED to its PID (the launcher execs the JVM: same PID)
+start_actortls() {
+  local k
+  (
+    for v in ACTORTLS_PORT ACTORTLS_HOST ACTORTLS_BACKENDS ACTORTLS_DEFAULT_VHOST ACTORTLS_LOG_FORMAT ACTORTLS_LOG_LEVEL; do
+      unset $v
+    done
+    export ACTORTLS_JAVA_OPTS="$JAVA_OPTS"
+    exec "${PIN_SRV[@]}" ./actortls node --config "$1"
+  ) >"$2" 2>&1 &
+  STARTED=$!; PIDS+=($STARTED)
+  for k in $(seq 1 1200); do
+    grep -q "ActorTls node ready" "$2" && break
+    if [ "$ATLS_LOG_LEVEL" != INFO ] && [ "$ATLS_LOG_LEVEL" != DEBUG ] && [ "$ATLS_LOG_LEVEL" != TRACE ] \
+       && port_busy "$3" && port_busy "$4"; then break; fi
+    kill -0 $STARTED 2>/dev/null || { tail -20 "$2" >&2; die "ActorTls exited during startup"; }
+    sleep 0.1
+  done
+  port_busy "$3" && port_busy "$4" || { tail -20 "$2" >&2; die "ActorTls did not start within 120 s"; }
+  case $(readlink "/proc/$STARTED/exe") in
+    */java) ;;
+    *) die "PID $STARTED is $(readlink "/proc/$STARTED/exe"), not the JVM; the launcher did not exec java" ;;
+  esac
+}
+
+stop_started() { stop_pid "$1"; forget "$1"; }
+
+log "starting backend on 127.0.0.1:$BE_PORT"
+"${PIN_CLI[@]}" "$R/backend" -p $BE_PORT -t "$CLI_N" >"$R/backend.log" 2>&1 &
+BPID=$!; PIDS+=($BPID)
+wait_port $BE_PORT 10 || die "backend did not start (bench/run/backend.log)"
+
+log "starting HAProxy on $H_EC (EC), $H_RSA (RSA)"
+start_haproxy "$R/haproxy.cfg" "$R/haproxy.log" $H_EC $H_RSA
+HPID=$STARTED
+
+log "starting ActorTls on $A_EC (EC), $A_RSA (RSA); ACTORTLS_JAVA_OPTS=\"$JAVA_OPTS\""
+start_actortls "$R/actortls.conf" "$R/actortls.log" $A_EC $A_RSA
+APID=$STARTED
+JAVA_BIN=$(readlink "/proc/$APID/exe")
+JCMD=$(dirname "$JAVA_BIN")/jcmd
+[ -x "$JCMD" ] || JCMD=""
+
+declare -A SPID=([actortls]=$APID [haproxy]=$HPID)
+declare -A PORT_EC=([actortls]=$A_EC [haproxy]=$H_EC)
+declare -A PORT_RSA=([actortls]=$A_RSA [haproxy]=$H_RSA)
+declare -A SNAME=([actortls]=ActorTls [haproxy]=HAProxy [idle]="fresh instance for the idle test")
+
+# ---------------------------------------------------------------------------------------------- measurement
+OUT=$R/results.jsonl
+: > "$OUT"
+TL="$R/tlsload"
+
+# args_for TEST SYS -> the tlsload arguments of a test (without --duration/--requests)
+args_for() {
+  local s=$2
+  case $1 in
+    full-ec13)  echo "full --targets 127.0.0.1:${PORT_EC[$s]} --sni $SNI_EC --tls 1.3 --ciphers $C13 --conns $FULL_CONNS" ;;
+    full-rsa12) echo "full --targets 127.0.0.1:${PORT_RSA[$s]} --sni $SNI_RSA --tls 1.2 --ciphers $C12_RSA --conns $FULL_CONNS" ;;
+    bulk-get)   echo "bulk --targets 127.0.0.1:${PORT_EC[$s]} --sni $SNI_EC --tls 1.3 --ciphers $C13 --conns $BULK_CONNS --bulk get --bytes $BULK_BYTES" ;;
+  esac
+}
+
+# run_load KIND SYS TEST ROUND EXTRA_JSON -- TLSLOAD_ARGS...: one tlsload run, CPU of the server process, of the
+# backend, and of the whole machine (to see disturbance), appended to results.jsonl as one JSON object.
+run_load() {
+  local kind=$1 sys=$2 test=$3 round=$4 extra=$5; shift 6
+  local pid=${SPID[$sys]} c0 c1 b0 b1 m0 m1 out rc=0
+  LAST_TICKS=0; LAST_HS=0
+  alive "$pid" "${SNAME[$sys]}"
+  c0=$(ticks "$pid"); b0=$(ticks "$BPID"); m0=$(stat_cpu)
+  # in the background and waited for, so that a signal to this script is handled at once
+  "${PIN_CLI[@]}" "$TL" "$@" --threads "$CLI_N" --json >"$R/last.json" 2>>"$R/tlsload.err" &
+  local tp=$!; PIDS+=($tp)
+  wait $tp || rc=$?
+  forget $tp
+  out=$(cat "$R/last.json")
+  c1=$(ticks "$pid"); b1=$(ticks "$BPID"); m1=$(stat_cpu)
+  [ -n "$out" ] || out='{"error":"no output"}'
+  LAST_TICKS=$((c1 - c0))
+  LAST_HS=$(echo "$out" | sed -n 's/.*"handshakes":\([0-9]*\).*/\1/p')
+  printf '{"kind":"%s","sys":"%s","test":"%s","round":%d,"hz":%d,"srv_ticks":%d,"be_ticks":%d,"machine0":[%s],"machine1":[%s],"rc":%d,"cmd":"%s"%s,"res":%s}\n' \
+    "$kind" "$sys" "$test" "$round" "$HZ" $((c1 - c0)) $((b1 - b0)) "${m0// /,}" "${m1// /,}" "$rc" \
+    "bench/run/tlsload $* --threads $CLI_N --json" "$extra" "$out" >> "$OUT"
+  alive "$pid" "${SNAME[$sys]}"
+}
+
+measure() {   # measure SYS TEST ROUND SECONDS
+  local sys=$1 test=$2 round=$3 d=$4
+  # shellcheck disable=SC2046
+  run_load measure "$sys" "$test" "$round" "" -- $(args_for "$test" "$sys") --duration "$d"
+}
+
+heap_kb() {   # live Java heap after a full GC (ActorTls only), kB; empty if jcmd is unavailable
+  local pid=$1 used
+  [ -n "$JCMD" ] || return 0
+  "${PIN_CLI[@]}" "$JCMD" "$pid" GC.run >/dev/null 2>&1 || return 0
+  used=$("${PIN_CLI[@]}" "$JCMD" "$pid" GC.heap_info 2>/dev/null | sed -n 's/.*heap .*used \([0-9]*\)K.*/\1/p' | head -1)
+  echo "$used"
+}
+
+# idle_mem SYS ROUND: RSS (and for ActorTls the live heap) of a fresh server instance before and while it holds
+# IDLE_CONNS idle TLS connections. Fresh, because both servers keep freed memory for reuse (HAProxy's pools,
+# malloc arenas), so a second round on the same process would show almost no growth.
+idle_mem() {
+  local sys=$1 round=$2 pid r0 r1 h0="" h1="" k tp c0 c1 out pe pr
+  if [ "$sys" = actortls ]; then
+    pe=$AI_EC; pr=$AI_RSA
+    start_actortls "$R/actortls-idle.conf" "$R/actortls-idle-$round.log" $pe $pr
+  else
+    pe=$HI_EC; pr=$HI_RSA
+    start_haproxy "$R/haproxy-idle.cfg" "$R/haproxy-idle-$round.log" $pe $pr
+  fi
+  pid=$STARTED
+  SPID[idle]=$pid
+  # a little traffic first (class loading, buffers, pools for the 32 busy connections), as a real server has seen
+  run_load idle-warm idle idle "$round" ",\"of\":\"$sys\"" -- full --targets 127.0.0.1:$pe --sni $SNI_EC --tls 1.3 \
+      --ciphers $C13 --conns $FULL_CONNS --get /1024 --requests $IDLE_WARM --duration 20
+  [ "$sys" = actortls ] && h0=$(heap_kb "$pid")
+  sleep 1
+  r0=$(rss_kb "$pid"); c0=$(ticks "$pid")
+  "${PIN_CLI[@]}" "$TL" idle --targets 127.0.0.1:$pe --sni $SNI_EC --tls 1.3 --ciphers $C13 --conns $IDLE_CONNS \
+      --sample 1 --duration "$IDLE_HOLD" --threads "$CLI_N" --json >"$R/idle.json" 2>"$R/idle.err" &
+  tp=$!; PIDS+=($tp)
+  for k in $(seq 1 $((IDLE_HOLD * 10))); do grep -q established "$R/idle.err" && break; sleep 0.1; done
+  sleep 2
+  r1=$(rss_kb "$pid"); c1=$(ticks "$pid")
+  [ "$sys" = actortls ] && h1=$(heap_kb "$pid")
+  wait $tp || true
+  forget $tp
+  out=$(cat "$R/idle.json"); [ -n "$out" ] || out='{"error":"no output"}'
+  printf '{"kind":"idle","sys":"%s","test":"idle","round":%d,"hz":%d,"rss0_kb":%d,"rss1_kb":%d,"heap0_kb":%s,"heap1_kb":%s,"srv_ticks":%d,"cmd":"%s","res":%s}\n' \
+    "$sys" "$round" "$HZ" "$r0" "$r1" "${h0:-null}" "${h1:-null}" $((c1 - c0)) \
+    "bench/run/tlsload idle --targets 127.0.0.1:$pe --sni $SNI_EC --tls 1.3 --ciphers $C13 --conns $IDLE_CONNS --sample 1 --duration $IDLE_HOLD --threads $CLI_N --json" \
+    "$out" >> "$OUT"
+  stop_started "$pid"
+}
+
+# leak SYS: RSS after LEAK_WARM full handshakes, then after LEAK_N more
+leak() {
+  local sys=$1 pid=${SPID[$1]} r0 r1
+  log "  ${SNAME[$sys]}: $LEAK_WARM warm-up handshakes"
+  # shellcheck disable=SC2046
+  run_load leak-warm "$sys" leak 0 "" -- $(args_for full-ec13 "$sys") --requests "$LEAK_WARM" --duration "$LEAK_WARM_MAX"
+  sleep 2; r0=$(rss_kb "$pid")
+  log "  ${SNAME[$sys]}: RSS ${r0} kB; $LEAK_N handshakes"
+  # shellcheck disable=SC2046
+  run_load leak "$sys" leak 0 ",\"rss0_kb\":$r0" -- $(args_for full-ec13 "$sys") --requests "$LEAK_N" --duration "$LEAK_MAX"
+  sleep 2; r1=$(rss_kb "$pid")
+  log "  ${SNAME[$sys]}: RSS ${r1} kB"
+  printf '{"kind":"leak-rss","sys":"%s","test":"leak","round":0,"rss0_kb":%d,"rss1_kb":%d}\n' "$sys" "$r0" "$r1" >> "$OUT"
+}
+
+# ---- sanity: the right certificate on each port (chain and name verified), TLS versions, the backend path
+log "sanity checks (certificate chains verified against the test CA, GET through each system)"
+for s in actortls haproxy; do
+  for chk in "${PORT_EC[$s]} $SNI_EC 1.2 $C12_EC" "${PORT_EC[$s]} $SNI_EC 1.3 $C13" \
+             "${PORT_RSA[$s]} $SNI_RSA 1.2 $C12_RSA" "${PORT_RSA[$s]} $SNI_RSA 1.3 $C13"; do
+    set -- $chk
+    res=$("$TL" full --targets 127.0.0.1:$1 --sni $2 --tls $3 --ciphers $4 --verify "$R/pki/ca.crt" \
+          --get /1024 --conns 2 --requests 10 --duration 10 --json 2>>"$R/tlsload.err" || true)
+    echo "$res" | python3 -c 'import json,sys; r=json.load(sys.stdin); sys.exit(0 if r.get("handshakes")==10 and r.get("transfers")==10 and sum(r["errors"].values())==0 else 1)' \
+      || die "sanity check failed for ${SNAME[$s]} port $1 (sni $2, TLS $3, $4): $res"
+  done
+done
+
+# ---- warm-up (JIT) of ActorTls until its CPU per handshake settles; a short one for HAProxy (fills its pools)
+log "warm-up: ActorTls ${WARM_WIN}s windows of TLS 1.3 ECDSA handshakes until the CPU per handshake settles"
+WARM_US=()
+for i in $(seq 1 "$WARM_MAX"); do
+  # shellcheck disable=SC2046
+  run_load warmup actortls full-ec13 "$i" "" -- $(args_for full-ec13 actortls) --duration "$WARM_WIN"
+  WARM_US+=($(( LAST_HS > 0 ? LAST_TICKS * 1000000 / HZ / LAST_HS : 0 )))
+  if [ "$i" -ge "$WARM_MIN" ] && [ "$i" -ge 3 ]; then
+    settled=$(printf '%s\n' "${WARM_US[@]: -3}" | awk 'NR==1{lo=$1;hi=$1} {if($1<lo)lo=$1; if($1>hi)hi=$1} END{print (lo > 0 && hi <= 1.10 * lo) ? 1 : 0}')
+    [ "$settled" = 1 ] && break
+  fi
+done
+log "  ActorTls µs per handshake by window: ${WARM_US[*]}"
+WARM_NOTE="${#WARM_US[@]} windows of ${WARM_WIN}s (server CPU µs per handshake: ${WARM_US[*]})"
+for s in actortls haproxy; do
+  if [ $s = actortls ]; then w=$WARM_OTHER; else w=2; fi
+  # shellcheck disable=SC2046
+  [ $s = actortls ] || run_load warmup $s full-ec13 0 "" -- $(args_for full-ec13 $s) --duration $w
+  # shellcheck disable=SC2046
+  run_load warmup $s full-rsa12 0 "" -- $(args_for full-rsa12 $s) --duration $w
+  # shellcheck disable=SC2046
+  run_load warmup $s bulk-get 0 "" -- $(args_for bulk-get $s) --duration $w
+done
+
+# ---- A/B rounds; the order of the two systems alternates from round to round
+for round in $(seq 1 "$ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then order="actortls haproxy"; else order="haproxy actortls"; fi
+  log "round $round/$ROUNDS (order: $order)"
+  for test in full-ec13 full-rsa12 bulk-get; do
+    for s in $order; do
+      if [ $test = bulk-get ]; then d=$BULK_DUR; else d=$DUR; fi
+      measure $s $test "$round" $d
+    done
+  done
+  for s in $order; do idle_mem $s "$round"; done
+done
+
+# ---- native leak check
+log "leak check: RSS after $LEAK_WARM warm-up handshakes and after $LEAK_N more (TLS 1.3 ECDSA)"
+for s in actortls haproxy; do leak $s; done
+
+# ---------------------------------------------------------------------------------------------- metadata, report
+{
+  printf 'mode\t%s\n' "$MODE"
+  printf 'invocation\t%s\n' "$INVOCATION"
+  printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf 'rounds\t%s\n' "$ROUNDS"
+  printf 'nproc\t%s\n' "$NCPU"
+  printf 'cpu_model\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  printf 'kernel\t%s\n' "$(uname -sr)"
+  printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+  printf 'mem\t%s\n' "$(awk '/^MemTotal:/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  printf 'openssl_cli\t%s\n' "$(openssl version)"
+  printf 'actortls_openssl\t%s\n' "$(sed -n 's/.* - \(OpenSSL .*\) loaded [0-9]* virtual host.*/\1/p' "$R/actortls.log" | head -1)"
+  printf 'haproxy\t%s\n' "$("$HAPROXY" -v | head -1)"
+  printf 'haproxy_openssl\t%s\n' "$("$HAPROXY" -vv | sed -n 's/^Running on OpenSSL version : //p')"
+  printf 'java\t%s\n' "$("$JAVA_BIN" -version 2>&1 | sed -n 2p)"
+  printf 'java_bin\t%s\n' "$JAVA_BIN"
+  printf 'actortls_cmdline\t%s\n' "$(tr '\0' ' ' < "/proc/$APID/cmdline")"
+  printf 'haproxy_cmdline\t%s\n' "$(tr '\0' ' ' < "/proc/$HPID/cmdline")"
+  printf 'backend_cmdline\t%s\n' "$(tr '\0' ' ' < "/proc/$BPID/cmdline")"
+  printf 'java_opts\t%s\n' "$JAVA_OPTS"
+  printf 'actortls_log_level\t%s\n' "$ATLS_LOG_LEVEL"
+  printf 'pinning\t%s\n' "$PINNING"
+  printf 'srv_cpus\t%s\n' "$SRV_CPUS"
+  printf 'haproxy_nbthread\t%s\n' "$HA_NBTHREAD"
+  printf 'cli_cpus\t%s\n' "$CLI_CPUS"
+  printf 'commit\t%s\n' "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml pekko.hocon actortls || echo ' (with uncommitted changes)')"
+  printf 'params\tfull handshakes: %s s, %s connections; bulk: %s s, %s connections x %s; idle: %s connections held %s s by a fresh instance per round after %s handshakes with a 1 KiB GET; leak check: %s + %s handshakes\n' \
+    "$DUR" "$FULL_CONNS" "$BULK_DUR" "$BULK_CONNS" "$BULK_BYTES" "$IDLE_CONNS" "$IDLE_HOLD" "$IDLE_WARM" "$LEAK_WARM" "$LEAK_N"
+  printf 'warmup\t%s\n' "$WARM_NOTE"
+  printf 'actortls_closes\t%s\n' "$(grep -o 'reason=[a-z_-]*' "$R/actortls.log" | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $2, $1}' | sed 's/reason=//g')"
+  printf 'actortls_errors\t%s\n' "$(grep -c -E ' (ERROR|WARN) ' "$R/actortls.log" || true)"
+} > "$R/meta.tsv"
+
+log "writing docs/benchmarks.md"
+python3 bench/report.py "$R" > "$R/benchmarks.md"
+mkdir -p docs
+cp "$R/benchmarks.md" docs/benchmarks.md
+log "done: docs/benchmarks.md (raw data: bench/run/results.jsonl)"
