@@ -183,6 +183,7 @@ log "making the test PKI in bench/run/pki"
 # ---------------------------------------------------------------------------------------------- configurations
 # actortls_conf FILE EC_PORT RSA_PORT: two listeners (EC port, RSA port); the vhost follows SNI.
 actortls_conf() {
+  local cluster_port=$4
   cat > "$1" <<EOF
 # ActorTls node for bench/run.sh: two listeners (EC port, RSA port); the vhost follows SNI.
 actortls {
@@ -197,6 +198,13 @@ actortls {
   }
   default-vhost = "ec"
   log.level = "$ATLS_LOG_LEVEL"
+  cluster {
+    port = $cluster_port
+    tls {
+      key-store = "$R/cluster/node-1.p12", trust-store = "$R/cluster/truststore.p12"
+      key-store-password = "$CLUSTER_PASSWORD", trust-store-password = "$CLUSTER_PASSWORD"
+    }
+  }
 }
 EOF
 }
@@ -232,8 +240,11 @@ EOF
   "$HAPROXY" -c -q -f "$1" || die "HAProxy rejects $1"
 }
 
-actortls_conf "$R/actortls.conf" $A_EC $A_RSA
-actortls_conf "$R/actortls-idle.conf" $AI_EC $AI_RSA
+# A one-node cluster each (the cluster channel needs its certificates even alone).
+./actortls cluster-certs --dir "$R" --nodes 1 >"$R/cluster-certs.log" 2>&1 || die "cluster certificates: $(cat "$R/cluster-certs.log")"
+CLUSTER_PASSWORD=$(cat "$R/cluster/password")
+actortls_conf "$R/actortls.conf" $A_EC $A_RSA $((BASE + 60))
+actortls_conf "$R/actortls-idle.conf" $AI_EC $AI_RSA $((BASE + 61))
 haproxy_conf "$R/haproxy.cfg" $H_EC $H_RSA
 haproxy_conf "$R/haproxy-idle.cfg" $HI_EC $HI_RSA
 

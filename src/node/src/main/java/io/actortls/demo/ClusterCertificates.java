@@ -18,6 +18,28 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterCertificates {
     private ClusterCertificates() {}
 
+    /** {@code actortls cluster-certs [--dir DIR] [--nodes N]}: makes (or keeps) the stores and prints where they are. */
+    public static int run(String[] args) {
+        Path home = Path.of(".actortls");
+        int nodes = 1;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--dir") && i + 1 < args.length) home = Path.of(args[++i]);
+            else if (args[i].equals("--nodes") && i + 1 < args.length && args[i + 1].matches("[1-9][0-9]?")) nodes = Integer.parseInt(args[++i]);
+            else return io.actortls.node.Main.usage("unknown argument for cluster-certs: " + args[i]);
+        }
+        try {
+            for (int i = 1; i <= nodes; i++) {
+                NodeStores stores = ensure(home.toAbsolutePath(), i);
+                System.out.println("node " + i + ": key-store " + stores.keyStore() + ", trust-store " + stores.trustStore());
+            }
+            System.out.println("password (both stores): " + home.toAbsolutePath().resolve("cluster/password"));
+            return 0;
+        } catch (IOException | InterruptedException e) {
+            System.err.println("actortls cluster-certs: " + e.getMessage());
+            return io.actortls.node.Main.EXIT_FAILURE;
+        }
+    }
+
     /** Where node {@code index} (1-based) finds its stores. */
     public record NodeStores(Path keyStore, Path trustStore, String password) {}
 

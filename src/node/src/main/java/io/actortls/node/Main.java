@@ -2,6 +2,7 @@ package io.actortls.node;
 
 import ch.qos.logback.classic.Level;
 import io.actortls.demo.Demo;
+import io.actortls.demo.ClusterCertificates;
 import io.actortls.demo.DemoBackend;
 import io.actortls.demo.LocalCluster;
 import io.actortls.tls.OpenSsl;
@@ -27,6 +28,7 @@ public final class Main {
                    actortls local-cluster [--nodes N]      run N nodes as processes on 127.0.0.1 with demo backends
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
                    actortls demo-backend --port N [--name NAME]   run the demo HTTP backend
+                   actortls cluster-certs [--dir DIR] [--nodes N]  make a cluster CA and N node key stores in DIR/cluster
                    actortls test                           run the test suite (the launcher script handles this)""";
 
     public static void main(String[] args) {
@@ -37,6 +39,7 @@ public final class Main {
             case "demo" -> Demo.run(rest);
             case "demo-backend" -> DemoBackend.run(rest);
             case "local-cluster" -> LocalCluster.run(rest);
+            case "cluster-certs" -> ClusterCertificates.run(rest);
             case "-h", "--help", "help" -> {
                 System.out.println(USAGE);
                 yield 0;
