@@ -83,12 +83,8 @@ class ClosesCleanlyWhenBackendIsDownTest {
     void liveBackendAmongDeadOnesIsUsed() {
         for (int i = 0; i < FAILOVER_REQUESTS; i++) assertServed("failover.test");
         // Only this vhost's records: another test's last close may be logged after this one starts.
-        List<JsonNode> closes = List.of();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (closes.size() < FAILOVER_REQUESTS && System.nanoTime() < deadline) {
-            closes = node.closes().stream().filter(c -> c.path("vhost").asText().equals("failover")).toList();
-            BackendProcess.sleep(50);
-        }
+        List<JsonNode> closes = node.awaitCloses(c -> c.path("vhost").asText().equals("failover"), FAILOVER_REQUESTS,
+                Duration.ofSeconds(10));
         assertEquals(FAILOVER_REQUESTS, closes.size(), "close records of vhost failover: " + closes);
         for (JsonNode close : closes) {
             assertEquals(backend.address(), close.path("backend").asText(), close.toString());

@@ -209,6 +209,18 @@ public final class NodeProcess implements AutoCloseable {
                 + closes().stream().map(c -> c.path("reason").asText()).toList() + "\n" + output());
     }
 
+    /** Waits until at least {@code count} close records match {@code which}; returns those that match. */
+    public List<JsonNode> awaitCloses(Predicate<JsonNode> which, int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<JsonNode> found = List.of();
+        while (System.nanoTime() < deadline) {
+            found = closes().stream().filter(which).toList();
+            if (found.size() >= count) return found;
+            BackendProcess.sleep(50);
+        }
+        throw new AssertionError("expected " + count + " matching close(s) within " + timeout + "; got " + found + "\n" + output());
+    }
+
     /** Waits for the first close record that matches {@code record}, e.g. one for a given vhost. */
     public JsonNode awaitClose(Predicate<JsonNode> record, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
