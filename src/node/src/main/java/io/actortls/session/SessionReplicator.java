@@ -113,13 +113,18 @@ public final class SessionReplicator {
             this.metrics = metrics;
             this.localStats = localStats;
             this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+            // The javadsl adapter keeps one message adapter per response class for the whole actor: each subscribe
+            // replaces the previous function. So one function serves every bucket and finds the bucket by the key.
+            Map<Key<LWWMap<String, SessionEntry>>, Integer> bucketByKey = new HashMap<>();
             for (int i = 0; i < mirror.bucketCount(); i++) {
                 Key<LWWMap<String, SessionEntry>> key = LWWMapKey.create(BUCKET_PREFIX + i);
                 keys.add(key);
-                int bucket = i;
-                replicator.subscribe(key, changed -> changed instanceof Replicator.Changed<LWWMap<String, SessionEntry>> c
-                        ? new BucketChanged(bucket, c.get(key)) : new BucketChanged(bucket, LWWMap.empty()));
+                bucketByKey.put(key, i);
             }
+            for (Key<LWWMap<String, SessionEntry>> key : keys)
+                replicator.subscribe(key, response -> response instanceof Replicator.Changed<LWWMap<String, SessionEntry>> c
+                        ? new BucketChanged(bucketByKey.get(c.key()), c.dataValue())
+                        : new BucketChanged(bucketByKey.get(response.key()), LWWMap.empty()));
             var receptionist = ctx.getSystem().receptionist();
             receptionist.tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
             receptionist.tell(Receptionist.subscribe(SERVICE_KEY, ctx.messageAdapter(Receptionist.Listing.class,
