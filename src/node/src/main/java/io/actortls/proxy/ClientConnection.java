@@ -248,7 +248,16 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
         // OpenSSL → backend: decrypt only while the backend keeps up.
         if (backendConnected && !toBackend.isBusy() && !toBackend.isEnded()) {
-            byte[] plaintext = tls.readPlaintext(MAX_PLAINTEXT_CHUNK);
+            byte[] plaintext;
+            try {
+                plaintext = tls.readPlaintext(MAX_PLAINTEXT_CHUNK);
+            } catch (OpenSslException e) {
+                // A record that does not authenticate, or any other violation after the handshake: the client's
+                // error, not ours. OpenSSL has queued the fatal alert.
+                sendTlsOutput();
+                close(CloseReason.PROTOCOL_ERROR, e.getMessage());
+                return;
+            }
             sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
             if (plaintext.length > 0) {
                 backendBytesOut += plaintext.length;

@@ -58,8 +58,8 @@ public final class ClusterSessionStore implements SessionStore {
     @Override
     public void remove(byte[] id) {
         String key = SessionMirror.key(id);
-        mirror.remove(key);
+        SessionEntry removed = mirror.remove(key);
         metrics.removals.increment();
-        replicator.tell(new SessionReplicator.Remove(key));
+        replicator.tell(new SessionReplicator.Remove(key, removed == null ? 0 : removed.expiresAt()));
     }
 }

@@ -40,8 +40,9 @@ public final class SessionMirror {
         buckets[bucketOf(key)].put(key, entry);
     }
 
-    void remove(String key) {
-        buckets[bucketOf(key)].remove(key);
+    /** @return the entry removed, or null */
+    SessionEntry remove(String key) {
+        return buckets[bucketOf(key)].remove(key);
     }
 
     Map<String, SessionEntry> bucket(int index) {

@@ -233,6 +233,25 @@ public final class NodeProcess implements AutoCloseable {
                 + "\n" + output());
     }
 
+    /**
+     * Waits for a JSON record whose message starts with {@code prefix} and that satisfies {@code test}, among those
+     * logged from the {@code from}-th such record on (0: all of them), and returns the first one found.
+     */
+    public JsonNode awaitRecord(String prefix, int from, Predicate<JsonNode> test, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<JsonNode> found = records(prefix);
+            for (JsonNode record : found.subList(Math.min(from, found.size()), found.size()))
+                if (test.test(record)) return record;
+            if (!process.isAlive())
+                throw new AssertionError("node exited (" + process.exitValue() + ") while waiting for " + what + "\n" + output());
+            if (System.nanoTime() >= deadline)
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; last " + prefix + " record: "
+                        + (found.isEmpty() ? "none" : found.getLast()) + "\n" + output());
+            BackendProcess.sleep(50);
+        }
+    }
+
     public void awaitLog(Predicate<String> line, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
