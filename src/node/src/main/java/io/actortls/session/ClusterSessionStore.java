@@ -58,8 +58,9 @@ public final class ClusterSessionStore implements SessionStore {
     @Override
     public void remove(byte[] id) {
         String key = SessionMirror.key(id);
-        SessionEntry removed = mirror.remove(key);
+        SessionEntry revoked = SessionEntry.revoked(selfAddress);
+        mirror.put(key, revoked); // at once here; the other nodes through the replicator
         metrics.removals.increment();
-        replicator.tell(new SessionReplicator.Remove(key, removed == null ? 0 : removed.expiresAt()));
+        replicator.tell(new SessionReplicator.Remove(key, revoked));
     }
 }

@@ -14,6 +14,15 @@ import io.actortls.node.ClusterMessage;
 public record SessionEntry(byte[] der, byte[] idContext, long expiresAt, long createdAt, String origin)
         implements ClusterMessage {
 
+    /**
+     * What a removal writes in place of the session: an entry that is already expired. The map is last-writer-wins
+     * per key, so the later marker beats the session on every node, in whatever order the two arrive — which a
+     * plain map removal cannot promise for a session a node has not received yet. The sweep deletes markers later.
+     */
+    static SessionEntry revoked(String origin) {
+        return new SessionEntry(new byte[0], new byte[0], 0, System.currentTimeMillis(), origin);
+    }
+
     boolean isExpired(long nowEpochSeconds) {
         return expiresAt <= nowEpochSeconds;
     }

@@ -50,8 +50,8 @@ public final class SessionReplicator {
     /** Caches a session made on this node. */
     public record Put(String key, SessionEntry entry) implements Command {}
 
-    /** Forgets a session everywhere; {@code expiresAt} (epoch seconds, 0 if unknown) bounds how long that takes. */
-    public record Remove(String key, long expiresAt) implements Command {}
+    /** Forgets a session everywhere by writing a {@link SessionEntry#revoked} marker over it. */
+    public record Remove(String key, SessionEntry marker) implements Command {}
 
     /** Finds a session on the other nodes; the answer is {@link Fetched}. */
     public record Fetch(byte[] sessionId, ActorRef<Fetched> replyTo) implements Command {}
@@ -74,7 +74,6 @@ public final class SessionReplicator {
     private record BucketChanged(int bucket, LWWMap<String, SessionEntry> map) implements Command {}
     private record UpdateDone(Replicator.UpdateResponse<LWWMap<String, SessionEntry>> response) implements Command {}
     private record FetchTimedOut(long requestId) implements Command {}
-    private record FetchedUnconfirmed(String key) implements Command {}
     private enum Sweep implements Command { INSTANCE }
     private enum LogStats implements Command { INSTANCE }
 
@@ -103,19 +102,6 @@ public final class SessionReplicator {
         private final List<Key<LWWMap<String, SessionEntry>>> keys = new ArrayList<>();
         /** Per bucket, the keys the last Changed held: what disappears from one Changed to the next was removed. */
         private final Map<Integer, Set<String>> replicatedKeys = new HashMap<>();
-        /**
-         * Sessions removed here before this node's replica held them (the handshake had them by fetch): removing
-         * them from the replica removed nothing, so they are removed again when gossip brings them. Kept until
-         * they expire.
-         */
-        private final Map<String, Long> removedBeforeArrival = new HashMap<>();
-        /**
-         * Sessions mirrored by fetch that gossip has not brought into the replica yet. One removed while it was being
-         * fetched never arrives (nor does its removal, for this mirror), so it leaves the mirror after
-         * {@link #fetchedGrace} unless gossip confirms it first.
-         */
-        private final Set<String> unconfirmedFetches = new HashSet<>();
-        private final Duration fetchedGrace;
         private final Map<Long, PendingFetch> fetches = new HashMap<>();
         /** The other nodes' replicators, from cluster membership (known as soon as a node is up). */
         private final Map<Address, ActorRef<Command>> peers = new HashMap<>();
@@ -134,8 +120,6 @@ public final class SessionReplicator {
             this.metrics = metrics;
             this.localStats = localStats;
             this.self = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-            this.fetchedGrace = ctx.getSystem().settings().config()
-                    .getDuration("pekko.cluster.distributed-data.gossip-interval").multipliedBy(5);
             // The javadsl adapter keeps one message adapter per response class for the whole actor: each subscribe
             // replaces the previous function. So one function serves every bucket and finds the bucket by the key.
             Map<Key<LWWMap<String, SessionEntry>>, Integer> bucketByKey = new HashMap<>();
@@ -161,9 +145,7 @@ public final class SessionReplicator {
                         return Behaviors.same();
                     })
                     .onMessage(Remove.class, m -> {
-                        update(m.key(), map -> map.remove(self, m.key()));
-                        if (!replicatedKeys.getOrDefault(mirror.bucketOf(m.key()), Set.of()).contains(m.key()))
-                            removedBeforeArrival.put(m.key(), m.expiresAt());
+                        update(m.key(), map -> map.put(self, m.key(), m.marker()));
                         return Behaviors.same();
                     })
                     .onMessage(BucketChanged.class, this::onBucketChanged)
@@ -184,10 +166,6 @@ public final class SessionReplicator {
                         return Behaviors.same();
                     })
                     .onMessage(PeerAnswer.class, this::onPeerAnswer)
-                    .onMessage(FetchedUnconfirmed.class, m -> {
-                        if (unconfirmedFetches.remove(m.key())) mirror.remove(m.key());
-                        return Behaviors.same();
-                    })
                     .onMessage(FetchTimedOut.class, m -> {
                         PendingFetch pending = fetches.remove(m.requestId());
                         if (pending != null) {
@@ -237,11 +215,7 @@ public final class SessionReplicator {
             Map<String, SessionEntry> entries = m.map().getEntries();
             Set<String> previous = replicatedKeys.getOrDefault(m.bucket(), Set.of());
             for (String key : previous) if (!entries.containsKey(key)) mirror.remove(key);
-            entries.forEach((key, entry) -> {
-                unconfirmedFetches.remove(key);
-                if (removedBeforeArrival.containsKey(key)) update(key, map -> map.remove(self, key));
-                else mirror.put(key, entry);
-            });
+            entries.forEach(mirror::put);
             replicatedKeys.put(m.bucket(), new HashSet<>(entries.keySet()));
             return Behaviors.same();
         }
@@ -268,8 +242,6 @@ public final class SessionReplicator {
                 fetches.remove(m.requestId());
                 timers.cancel(new FetchTimedOut(m.requestId()));
                 mirror.put(pending.key(), m.entry());
-                unconfirmedFetches.add(pending.key());
-                timers.startSingleTimer(new FetchedUnconfirmed(pending.key()), fetchedGrace);
                 metrics.fetchHits.increment();
                 pending.replyTo().tell(new Fetched(true));
             } else if (pending.awaiting() == 1) {
@@ -285,19 +257,20 @@ public final class SessionReplicator {
 
         /**
          * Removes expired sessions, then the oldest beyond max-entries. Every node sweeps what its mirror holds;
-         * the removals are idempotent, so nodes agreeing on what to remove costs nothing extra but gossip.
+         * the removals are idempotent, so nodes agreeing on what to remove costs nothing extra but gossip. Removal
+         * markers stay for one sweep interval first, time enough to reach every node.
          */
         private void sweep() {
             long now = System.currentTimeMillis() / 1000;
-            removedBeforeArrival.values().removeIf(expiresAt -> expiresAt <= now);
+            long markersBefore = System.currentTimeMillis() - config.sweepInterval().toMillis();
             List<Map.Entry<String, SessionEntry>> live = new ArrayList<>();
             for (int b = 0; b < mirror.bucketCount(); b++) {
                 for (Map.Entry<String, SessionEntry> e : mirror.bucket(b).entrySet()) {
-                    if (e.getValue().isExpired(now)) {
+                    if (e.getValue().isExpired(now) && e.getValue().createdAt() < markersBefore) {
                         metrics.expiries.increment();
                         mirror.remove(e.getKey());
                         update(e.getKey(), map -> map.remove(self, e.getKey()));
-                    } else {
+                    } else if (!e.getValue().isExpired(now)) {
                         live.add(e);
                     }
                 }
