@@ -1,0 +1,55 @@
+package io.actortls.demo;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.actortls.testkit.NodeProcess;
+import io.actortls.testkit.SClient;
+import io.actortls.testkit.Tools;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The local-cluster contract: `./actortls local-cluster --nodes 3` runs three node processes on 127.0.0.1:8443..8445
+ * that form one cluster in front of the demo backend; a session made on node 1 resumes on nodes 2 and 3; SIGTERM
+ * stops every process it started.
+ */
+class LocalClusterCommandResumesAcrossItsNodesTest {
+    private static final List<Integer> PORTS = List.of(8443, 8444, 8445, 25520, 25521, 25522);
+
+    @Test
+    void threeNodeProcessesFormOneClusterAndResumeEachOthersSessions() throws Exception {
+        Assumptions.assumeTrue(PORTS.stream().allMatch(Tools::canBind),
+                "skipped: one of " + PORTS + " is taken, and `actortls local-cluster` always uses them");
+        try (NodeProcess cluster = NodeProcess.launch("local-cluster", "--nodes", "3")) {
+            for (int node = 1; node <= 3; node++) {
+                String prefix = "[node-" + node + "] ";
+                cluster.awaitLog(line -> line.startsWith(prefix) && line.contains("members up: 3"), Duration.ofSeconds(120),
+                        "node " + node + " to see three members up");
+            }
+            List<ProcessHandle> children = new ArrayList<>(cluster.handle().descendants().toList());
+            assertTrue(children.size() >= 4, "three nodes and a backend: " + children);
+
+            Path session = Files.createTempFile("local-cluster-", ".pem");
+            try {
+                SClient.newSession(8443, "localhost", SClient.Kind.TLS12_SESSION_ID, session);
+                for (int port : List.of(8444, 8445))
+                    assertTrue(SClient.resumes(port, "localhost", SClient.Kind.TLS12_SESSION_ID, session),
+                            "a session from node 1 did not resume on 127.0.0.1:" + port);
+            } finally {
+                Files.deleteIfExists(session);
+            }
+
+            cluster.stop(Duration.ofSeconds(60)); // SIGTERM
+            for (ProcessHandle child : children) {
+                if (child.isAlive()) child.onExit().get(30, TimeUnit.SECONDS);
+                assertTrue(!child.isAlive(), "still running after SIGTERM: " + child.info().commandLine().orElse("?"));
+            }
+        }
+    }
+}
