@@ -6,8 +6,10 @@
 #   bench/run.sh --quick    smoke run: short durations, 1 round, small leak check (about 2 minutes)
 #   bench/run.sh --rounds N number of A/B rounds (default 3, --quick 1)
 #
-# Everything it makes lives under bench/run/ (git-ignored; wiped at the start of each run); every process it
-# starts is stopped by PID on exit. Only 127.0.0.1 is used. Environment knobs (all optional):
+# Everything it makes lives under bench/run/ (git-ignored; wiped at the start of each run, except
+# bench/run/cluster-bench/ of bench/cluster.sh); every process it starts is stopped by PID on exit. It replaces
+# only its own section of docs/benchmarks.md (bench/cluster.sh writes the Cluster section). Only 127.0.0.1 is
+# used. Environment knobs (all optional):
 #   BENCH_PORT_BASE   first port (default 18443); ActorTls EC/RSA base+0/+1, HAProxy base+10/+11, the fresh
 #                     instances of the idle test base+20/+21 and base+30/+31, backend base+37
 #   BENCH_JAVA_OPTS   extra JVM options for ActorTls, passed as ACTORTLS_JAVA_OPTS
@@ -149,7 +151,8 @@ wait_port() {   # wait_port PORT SECONDS
 }
 
 # ---------------------------------------------------------------------------------------------- run directory, tools
-rm -rf "$R"
+mkdir -p "$R"
+find "$R" -mindepth 1 -maxdepth 1 ! -name cluster-bench -exec rm -rf {} +   # bench/cluster.sh's run stays
 mkdir -p "$R/pki"
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log "mode $MODE: $ROUNDS round(s); pinning: $PINNING"
@@ -475,7 +478,7 @@ for s in actortls haproxy; do leak $s; done
   printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
   printf 'mem\t%s\n' "$(awk '/^MemTotal:/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   printf 'openssl_cli\t%s\n' "$(openssl version)"
-  printf 'actortls_openssl\t%s\n' "$(sed -n 's/.* - \(OpenSSL .*\) loaded [0-9]* virtual host.*/\1/p' "$R/actortls.log" | head -1)"
+  printf 'actortls_openssl\t%s\n' "$(sed -n 's/.* - \(OpenSSL [^;]*\); [0-9]* virtual host.*/\1/p; s/.* - \(OpenSSL .*\) loaded [0-9]* virtual host.*/\1/p' "$R/actortls.log" | head -1)"
   printf 'haproxy\t%s\n' "$("$HAPROXY" -v | head -1)"
   printf 'haproxy_openssl\t%s\n' "$("$HAPROXY" -vv | sed -n 's/^Running on OpenSSL version : //p')"
   printf 'java\t%s\n' "$("$JAVA_BIN" -version 2>&1 | sed -n 2p)"
@@ -500,5 +503,5 @@ for s in actortls haproxy; do leak $s; done
 log "writing docs/benchmarks.md"
 python3 bench/report.py "$R" > "$R/benchmarks.md"
 mkdir -p docs
-cp "$R/benchmarks.md" docs/benchmarks.md
+python3 bench/docsection.py docs/benchmarks.md single-node "$R/benchmarks.md"   # keeps the Cluster section
 log "done: docs/benchmarks.md (raw data: bench/run/results.jsonl)"
