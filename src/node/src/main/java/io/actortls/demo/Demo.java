@@ -30,11 +30,12 @@ public final class Demo {
             Process backendProcess = null;
             if (backend == null) {
                 int port = DemoSetup.freePort();
-                backendProcess = DemoSetup.startBackend("demo-backend", port);
+                backendProcess = DemoSetup.startBackend("backend-1", port);
                 backend = "127.0.0.1:" + port;
             }
             Path config = home.resolve("demo.hocon");
-            Files.writeString(config, DemoSetup.nodeConfig(vhosts, List.of(backend), TLS_PORT, CLUSTER_PORT, List.of(), stores));
+            Files.writeString(config, DemoSetup.nodeConfig(vhosts, List.of(new DemoSetup.Server("backend-1", backend, 1)),
+                    "roundrobin", TLS_PORT, CLUSTER_PORT, List.of(), stores));
             System.out.printf("""
                     ActorTls demo: TLS on https://localhost:%d -> backend %s
                       try:  curl --cacert .actortls/ca.crt https://localhost:8443/

@@ -37,9 +37,15 @@ final class DemoSetup {
         }
     }
 
-    /** A node's configuration: the demo vhosts in front of {@code backends}, on the given ports. */
-    static String nodeConfig(List<DemoCertificates.Vhost> vhosts, List<String> backends, int tlsPort, int clusterPort,
-                             List<String> seeds, ClusterCertificates.NodeStores stores) {
+    /** A demo backend server of the demo pool. */
+    record Server(String name, String address, int weight) {}
+
+    /**
+     * A node's configuration: the demo vhosts in front of the pool {@code demo} of {@code servers}, balanced by
+     * {@code algorithm} and checked over HTTP every second, on the given ports.
+     */
+    static String nodeConfig(List<DemoCertificates.Vhost> vhosts, List<Server> servers, String algorithm, int tlsPort,
+                             int clusterPort, List<String> seeds, ClusterCertificates.NodeStores stores) {
         StringBuilder hocon = new StringBuilder("""
                 # Written by `actortls demo` / `actortls local-cluster` on each start.
                 actortls {
@@ -55,9 +61,20 @@ final class DemoSetup {
                       trust-store-password = "%s"
                     }
                   }
+                  pools {
+                    demo {
+                      algorithm = "%s"
+                      servers = [
+                %s
+                      ]
+                      health { check = "http", interval = 1s, timeout = 500ms, rise = 2, fall = 2 }
+                    }
+                  }
                   vhosts {
                 """.formatted(tlsPort, clusterPort, quoted(seeds), stores.keyStore(), stores.password(),
-                stores.trustStore(), stores.password()));
+                stores.trustStore(), stores.password(), algorithm, String.join(",\n", servers.stream().map(s ->
+                        "        { name = \"%s\", address = \"%s\", weight = %d }".formatted(s.name(), s.address(), s.weight()))
+                        .toList())));
         for (DemoCertificates.Vhost v : vhosts) {
             hocon.append("""
                         "%s" {
@@ -65,9 +82,9 @@ final class DemoSetup {
                           certificate = "%s"
                           key = "%s"
                           alpn = ["http/1.1"]
-                          backends = %s
+                          pool = "demo"
                         }
-                    """.formatted(v.name(), v.name(), v.certificate(), v.key(), quoted(backends)));
+                    """.formatted(v.name(), v.name(), v.certificate(), v.key()));
         }
         return hocon.append("  }\n}\n").toString();
     }

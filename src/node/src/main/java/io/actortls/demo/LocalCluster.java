@@ -1,6 +1,7 @@
 package io.actortls.demo;
 
 import io.actortls.node.Main;
+import io.actortls.routing.Algorithm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,18 +13,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code actortls local-cluster --nodes N}: N nodes as N separate JVM processes on 127.0.0.1, forming one cluster
- * through node 1, with the demo's vhosts, certificates and backend. Node i serves TLS on 8443+i-1 and the cluster
- * channel on 25520+i-1. Runs in the foreground; SIGINT or SIGTERM stops every process it started.
+ * {@code actortls local-cluster --nodes N [--algorithm roundrobin|leastconn|source]}: N nodes as N separate JVM
+ * processes on 127.0.0.1, forming one cluster through node 1, with the demo's vhosts and certificates in front of
+ * the pool {@code demo}: three demo backend processes {@code backend-1..3} with weights 1, 2, 3. Node i serves
+ * TLS on 8443+i-1 and the cluster channel on 25520+i-1. Runs in the foreground; SIGINT or SIGTERM stops every
+ * process it started.
  */
 public final class LocalCluster {
     private LocalCluster() {}
 
     static final int FIRST_TLS_PORT = 8443;
     static final int FIRST_CLUSTER_PORT = 25520;
+    static final int BACKENDS = 3;
 
     public static int run(String[] args) {
         int nodes = 3;
+        String algorithm = "roundrobin";
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--nodes") && i + 1 < args.length) {
                 try {
@@ -31,6 +36,10 @@ public final class LocalCluster {
                 } catch (NumberFormatException e) {
                     nodes = -1;
                 }
+            } else if (args[i].equals("--algorithm") && i + 1 < args.length) {
+                algorithm = args[++i];
+                if (Algorithm.fromLabel(algorithm).isEmpty())
+                    return Main.usage("--algorithm must be roundrobin, leastconn or source, not " + algorithm);
             } else {
                 return Main.usage("unknown argument for local-cluster: " + args[i]);
             }
@@ -41,23 +50,30 @@ public final class LocalCluster {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(processes), "stop-local-cluster"));
         try {
             List<DemoCertificates.Vhost> vhosts = DemoCertificates.ensure(home);
-            int backendPort = DemoSetup.freePort();
-            processes.add(DemoSetup.startBackend("demo-backend", backendPort));
+            List<DemoSetup.Server> servers = new ArrayList<>();
+            for (int b = 1; b <= BACKENDS; b++) {
+                DemoSetup.Server server = new DemoSetup.Server("backend-" + b, "127.0.0.1:" + DemoSetup.freePort(), b);
+                processes.add(DemoSetup.startBackend(server.name(), Integer.parseInt(server.address().split(":")[1])));
+                servers.add(server);
+            }
             String seed = "127.0.0.1:" + FIRST_CLUSTER_PORT;
             Path dir = home.resolve("local-cluster");
             Files.createDirectories(dir);
             for (int i = 1; i <= nodes; i++) {
                 ClusterCertificates.NodeStores stores = ClusterCertificates.ensure(home, i);
                 Path config = dir.resolve("node-" + i + ".hocon");
-                Files.writeString(config, DemoSetup.nodeConfig(vhosts, List.of("127.0.0.1:" + backendPort),
+                Files.writeString(config, DemoSetup.nodeConfig(vhosts, servers, algorithm,
                         FIRST_TLS_PORT + i - 1, FIRST_CLUSTER_PORT + i - 1, List.of(seed), stores));
                 processes.add(startNode(i, config));
             }
             System.out.printf("""
-                    ActorTls local cluster: %d nodes, TLS on 127.0.0.1:%d..%d, demo backend on 127.0.0.1:%d
+                    ActorTls local cluster: %d nodes, TLS on 127.0.0.1:%d..%d
+                      pool demo (%s): %s
                       try:  curl --cacert .actortls/ca.crt https://localhost:8443/
+                            curl --cacert .actortls/ca.crt https://localhost:8443/hold?s=30
                       stop: Ctrl-C
-                    %n""", nodes, FIRST_TLS_PORT, FIRST_TLS_PORT + nodes - 1, backendPort);
+                    %n""", nodes, FIRST_TLS_PORT, FIRST_TLS_PORT + nodes - 1, algorithm, servers.stream()
+                    .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList());
             for (Process p : processes) p.waitFor();
             return 0;
         } catch (IOException e) {
@@ -71,7 +87,8 @@ public final class LocalCluster {
     private static Process startNode(int index, Path config) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(ProcessHandle.current().info().arguments().map(LocalCluster::jvmFlags).orElse(List.of()));
+        // This JVM's own flags (native access, Unsafe, GC), so each node runs as the launcher started us.
+        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of(Main.class.getName(), "node", "--config", config.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         DemoSetup.withOurClassPath(builder);
@@ -85,16 +102,6 @@ public final class LocalCluster {
             }
         });
         return process;
-    }
-
-    /** The JVM options this launcher JVM runs with (flags before the main class), for its node JVMs. */
-    private static List<String> jvmFlags(String[] arguments) {
-        List<String> flags = new ArrayList<>();
-        for (String argument : arguments) {
-            if (argument.equals("-cp") || argument.equals("-classpath") || !argument.startsWith("-")) break;
-            flags.add(argument);
-        }
-        return flags;
     }
 
     private static void stopAll(List<Process> processes) {

@@ -5,6 +5,11 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
+import io.actortls.proxy.ProxyProtocolHeader;
+import io.actortls.routing.Algorithm;
+import io.actortls.routing.HealthCheckSettings;
+import io.actortls.routing.PoolSpec;
+import io.actortls.routing.ServerSpec;
 import io.actortls.tls.TlsConstants;
 import io.actortls.tls.TlsFrontend.UnknownServerName;
 import io.actortls.tls.TlsSettings;
@@ -28,25 +33,39 @@ import java.util.Set;
  * {@link ConfigurationException} naming the key.
  */
 public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<VirtualHost> vhosts, String defaultVhost,
-                         UnknownServerName unknownSni, Timeouts timeouts, Cluster cluster, Sessions sessions,
+                         UnknownServerName unknownSni, Map<String, Pool> pools, Cluster cluster, Sessions sessions,
                          Tickets tickets, Logging log, Config pekko) {
 
-    public record Listener(String key, String name, String host, int port, int maxConnections, int backlog) {}
+    /** @param timeouts the node's timeouts with this listener's overrides */
+    public record Listener(String key, String name, String host, int port, int maxConnections, int backlog,
+                           Timeouts timeouts) {}
 
-    public record Backend(String host, int port) {
-        @Override
-        public String toString() {
-            return host + ":" + port;
-        }
-    }
-
-    public record VirtualHost(VirtualHostSpec spec, List<Backend> backends) {
+    /**
+     * @param pool      the pool its connections go to
+     * @param clientIdle overrides the listener's, or null
+     * @param lifetime   overrides the listener's, or null
+     */
+    public record VirtualHost(VirtualHostSpec spec, String pool, Duration clientIdle, Duration lifetime) {
         public String name() {
             return spec.name();
         }
     }
 
-    public record Timeouts(Duration handshake, Duration idle, Duration backendConnect) {}
+    /**
+     * A backend pool: how servers are chosen (cluster-wide, by its entity), and how this node talks to them.
+     *
+     * @param proxyProtocol null: no PROXY header
+     */
+    public record Pool(PoolSpec routing, ProxyProtocolHeader.Version proxyProtocol, Duration backendIdle,
+                       Duration backendConnect) {
+        public String name() {
+            return routing.name();
+        }
+    }
+
+    /** Limits on one connection; {@code lifetime} and {@code tcpKeepalive} are zero when off. */
+    public record Timeouts(Duration handshake, Duration clientIdle, Duration backendIdle, Duration backendConnect,
+                           Duration lifetime, Duration tcpKeepalive) {}
 
     public record Logging(boolean json, String level, Duration statsInterval) {}
 
@@ -105,6 +124,10 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         Config c = all.getConfig(ROOT);
         rejectUnknownKeys(c, reference);
 
+        Config globalTimeouts = c.getConfig("timeouts");
+        rejectUnknown(globalTimeouts, reference.getConfig("timeouts"), Set.of(), ROOT + ".timeouts");
+        Timeouts timeouts = timeouts(globalTimeouts, ConfigFactory.empty(), ROOT + ".timeouts");
+
         Config listenerDefaults = c.getConfig("listener-defaults");
         List<Listener> listeners = new ArrayList<>();
         Set<String> names = new HashSet<>();
@@ -125,11 +148,22 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             if (host.isBlank()) throw new ConfigurationException(key + ".host", "empty");
             if (!endpoints.add(host + ":" + port))
                 throw new ConfigurationException(key + ".port", host + ":" + port + " is used by another listener");
-            listeners.add(new Listener(key, name, host, port,
-                    positive(l, "max-connections", key), positive(l, "backlog", key)));
+            Config overrides = overrides(l, key, Set.of("handshake", "client-idle", "lifetime", "tcp-keepalive"));
+            listeners.add(new Listener(key, name, host, port, positive(l, "max-connections", key),
+                    positive(l, "backlog", key), timeouts(globalTimeouts, overrides, key + ".timeouts")));
         }
 
         TlsSettings tls = tlsSettings(c.getConfig("tls"));
+
+        Map<String, Pool> pools = new LinkedHashMap<>();
+        Config poolDefaults = c.getConfig("pool-defaults");
+        for (String name : c.getObject("pools").keySet()) {
+            String key = ROOT + ".pools." + quoted(name);
+            Config entry = c.getConfig("pools." + quoted(name));
+            rejectUnknown(entry, poolDefaults, Set.of(), key);
+            pools.put(name, pool(name, entry.withFallback(poolDefaults), reference.getConfig("pool-defaults"), key,
+                    globalTimeouts, serversOf(entry.withFallback(poolDefaults), key + ".servers")));
+        }
 
         Config vhostDefaults = c.getConfig("vhost-defaults");
         List<VirtualHost> vhosts = new ArrayList<>();
@@ -158,9 +192,21 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             for (String protocol : alpn)
                 if (protocol.isEmpty() || protocol.length() > 255)
                     throw new ConfigurationException(key + ".alpn", "\"" + protocol + "\" is not a valid ALPN protocol name");
-            List<Backend> backends = backends(v, key + ".backends");
+            String pool = v.getString("pool");
+            if (pool.isEmpty()) {
+                // The vhost's own pool, from its backends list.
+                if (pools.containsKey(name))
+                    throw new ConfigurationException(key + ".pool", "empty, and pool " + name + " (this vhost's own pool) is also defined in actortls.pools: name it here");
+                pools.put(name, pool(name, poolDefaults, reference.getConfig("pool-defaults"), key, globalTimeouts,
+                        backends(v, key + ".backends")));
+                pool = name;
+            } else if (!pools.containsKey(pool)) {
+                throw new ConfigurationException(key + ".pool", "names no entry of actortls.pools: " + pool);
+            }
+            Config overrides = overrides(v, key, Set.of("client-idle", "lifetime"));
             vhosts.add(new VirtualHost(new VirtualHostSpec(name, serverNames, certificate, privateKey, alpn, resumption),
-                    backends));
+                    pool, overrides.hasPath("client-idle") ? positiveDuration(overrides, "client-idle", key + ".timeouts") : null,
+                    overrides.hasPath("lifetime") ? nonNegative(overrides, "lifetime", key + ".timeouts") : null));
         }
         if (vhosts.isEmpty()) throw new ConfigurationException(ROOT + ".vhosts", "no virtual host is defined");
 
@@ -180,9 +226,6 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                     "\"" + c.getString("unknown-sni") + "\" is neither \"default\" nor \"reject\"");
         };
 
-        Timeouts timeouts = new Timeouts(positive(c, "timeouts.handshake"), positive(c, "timeouts.idle"),
-                positive(c, "timeouts.backend-connect"));
-
         Cluster cluster = cluster(c.getConfig("cluster"));
         String format = c.getString("log.format");
         if (!format.equals("text") && !format.equals("json"))
@@ -194,7 +237,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
 
         Config pekkoOverlay = ConfigFactory.parseMap(Map.of("pekko.cluster.seed-nodes",
                 cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList()));
-        return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, timeouts,
+        return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, Map.copyOf(pools),
                 cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")),
                 new Logging(format.equals("json"), level, statsInterval), pekkoOverlay.withFallback(all));
     }
@@ -260,25 +303,133 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         };
     }
 
-    private static List<Backend> backends(Config v, String key) {
+    /** A vhost's {@code backends}: "host:port" entries (or one comma-separated string from the environment). */
+    private static List<ServerSpec> backends(Config v, String key) {
         List<String> entries = v.getValue("backends").valueType() == ConfigValueType.STRING
                 ? Arrays.stream(v.getString("backends").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
                 : v.getStringList("backends");
-        if (entries.isEmpty()) throw new ConfigurationException(key, "no backend is listed");
-        List<Backend> backends = new ArrayList<>();
-        for (String entry : entries) {
-            int colon = entry.lastIndexOf(':');
-            int port = -1;
-            try {
-                if (colon > 0) port = Integer.parseInt(entry.substring(colon + 1));
-            } catch (NumberFormatException ignored) {
-                // reported below
+        if (entries.isEmpty()) throw new ConfigurationException(key, "no backend is listed, and the vhost names no pool");
+        List<ServerSpec> servers = new ArrayList<>();
+        for (String entry : entries) servers.add(server(entry, entry, 1, 0, key));
+        return unique(servers, key);
+    }
+
+    /** A pool's {@code servers}: "host:port" strings or {name, address, weight, max-connections} objects. */
+    private static List<ServerSpec> serversOf(Config pool, String key) {
+        List<ServerSpec> servers = new ArrayList<>();
+        var list = pool.getList("servers");
+        if (list.isEmpty()) throw new ConfigurationException(key, "no server is listed");
+        for (int i = 0; i < list.size(); i++) {
+            String itemKey = key + "[" + i + "]";
+            var item = list.get(i);
+            if (item.valueType() == ConfigValueType.STRING) {
+                String address = (String) item.unwrapped();
+                servers.add(server(address, address, 1, 0, itemKey));
+            } else if (item.valueType() == ConfigValueType.OBJECT) {
+                Config s = ((ConfigObject) item).toConfig();
+                for (String field : s.root().keySet())
+                    if (!Set.of("name", "address", "weight", "max-connections").contains(field))
+                        throw new ConfigurationException(itemKey + "." + field, "unknown key (name, address, weight, max-connections)");
+                if (!s.hasPath("address")) throw new ConfigurationException(itemKey + ".address", "missing");
+                String address = s.getString("address");
+                int weight = s.hasPath("weight") ? s.getInt("weight") : 1;
+                if (weight < 1 || weight > 1000) throw new ConfigurationException(itemKey + ".weight", "must be 1-1000, not " + weight);
+                int max = s.hasPath("max-connections") ? s.getInt("max-connections") : 0;
+                if (max < 0) throw new ConfigurationException(itemKey + ".max-connections", "negative");
+                servers.add(server(s.hasPath("name") ? s.getString("name") : address, address, weight, max, itemKey));
+            } else {
+                throw new ConfigurationException(itemKey, "is neither \"host:port\" nor {name, address, weight, max-connections}");
             }
-            if (colon <= 0 || port < 1 || port > 65535)
-                throw new ConfigurationException(key, "\"" + entry + "\" is not host:port");
-            backends.add(new Backend(entry.substring(0, colon), port));
         }
-        return List.copyOf(backends);
+        return unique(servers, key);
+    }
+
+    private static ServerSpec server(String name, String address, int weight, int maxConnections, String key) {
+        int colon = address.lastIndexOf(':');
+        int port = -1;
+        try {
+            if (colon > 0) port = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        if (colon <= 0 || port < 1 || port > 65535) throw new ConfigurationException(key, "\"" + address + "\" is not host:port");
+        if (name.isBlank()) throw new ConfigurationException(key + ".name", "empty");
+        return new ServerSpec(name, address.substring(0, colon), port, weight, maxConnections);
+    }
+
+    private static List<ServerSpec> unique(List<ServerSpec> servers, String key) {
+        Set<String> names = new HashSet<>();
+        for (ServerSpec s : servers)
+            if (!names.add(s.name())) throw new ConfigurationException(key, "server " + s.name() + " is listed twice");
+        return List.copyOf(servers);
+    }
+
+    private static Pool pool(String name, Config p, Config reference, String key, Config globalTimeouts,
+                             List<ServerSpec> servers) {
+        rejectUnknown(p.getConfig("queue"), reference.getConfig("queue"), Set.of(), key + ".queue");
+        rejectUnknown(p.getConfig("health"), reference.getConfig("health"), Set.of(), key + ".health");
+        Algorithm algorithm = Algorithm.fromLabel(p.getString("algorithm")).orElseThrow(() -> new ConfigurationException(
+                key + ".algorithm", "\"" + p.getString("algorithm") + "\" is not roundrobin, leastconn or source"));
+        ProxyProtocolHeader.Version proxy = switch (p.getString("proxy-protocol")) {
+            case "none" -> null;
+            case "v1" -> ProxyProtocolHeader.Version.V1;
+            case "v2" -> ProxyProtocolHeader.Version.V2;
+            default -> throw new ConfigurationException(key + ".proxy-protocol",
+                    "\"" + p.getString("proxy-protocol") + "\" is not none, v1 or v2");
+        };
+        Config h = p.getConfig("health");
+        HealthCheckSettings.Kind kind = switch (h.getString("check")) {
+            case "none" -> HealthCheckSettings.Kind.NONE;
+            case "tcp" -> HealthCheckSettings.Kind.TCP;
+            case "http" -> HealthCheckSettings.Kind.HTTP;
+            default -> throw new ConfigurationException(key + ".health.check", "\"" + h.getString("check") + "\" is not none, tcp or http");
+        };
+        int expectStatus = h.getInt("expect-status");
+        if (expectStatus < 100 || expectStatus > 599)
+            throw new ConfigurationException(key + ".health.expect-status", expectStatus + " is not an HTTP status");
+        if (!h.getString("http-path").startsWith("/"))
+            throw new ConfigurationException(key + ".health.http-path", "must start with /");
+        HealthCheckSettings health = new HealthCheckSettings(kind, positiveDuration(h, "interval", key + ".health"),
+                positiveDuration(h, "timeout", key + ".health"), positive(h, "rise", key + ".health"),
+                positive(h, "fall", key + ".health"), h.getString("http-path"), h.getString("http-host").isEmpty() ? null : h.getString("http-host"), expectStatus);
+        int passiveFailures = h.getInt("passive-failures");
+        if (passiveFailures < 0) throw new ConfigurationException(key + ".health.passive-failures", "negative");
+        PoolSpec routing = new PoolSpec(name, servers, algorithm, nonNegative(p, "slow-start", key),
+                positiveDuration(p, "pick-timeout", key), positive(p.getConfig("queue"), "max-waiting", key + ".queue"),
+                positiveDuration(p, "queue.timeout", key), nonNegative(p, "drain-deadline", key), health,
+                passiveFailures, positiveDuration(h, "passive-retry", key + ".health"));
+        Config overrides = overrides(p, key, Set.of("backend-idle", "backend-connect"));
+        Timeouts t = timeouts(globalTimeouts, overrides, key + ".timeouts");
+        return new Pool(routing, proxy, t.backendIdle(), t.backendConnect());
+    }
+
+    /** An entry's {@code timeouts} block, checked against the keys that level may override. */
+    private static Config overrides(Config entry, String key, Set<String> allowed) {
+        if (!entry.hasPath("timeouts")) return ConfigFactory.empty();
+        Config t = entry.getConfig("timeouts");
+        for (String name : t.root().keySet())
+            if (!allowed.contains(name))
+                throw new ConfigurationException(key + ".timeouts." + name, "cannot be set here (only " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+        return t;
+    }
+
+    private static Timeouts timeouts(Config global, Config overrides, String key) {
+        Config t = overrides.withFallback(global);
+        return new Timeouts(positiveDuration(t, "handshake", key), positiveDuration(t, "client-idle", key),
+                positiveDuration(t, "backend-idle", key), positiveDuration(t, "backend-connect", key),
+                nonNegative(t, "lifetime", key), nonNegative(t, "tcp-keepalive", key));
+    }
+
+    private static Duration positiveDuration(Config c, String path, String key) {
+        Duration value = c.getDuration(path);
+        if (value.isZero() || value.isNegative()) throw new ConfigurationException(key + "." + path, "must be positive");
+        return value;
+    }
+
+    private static Duration nonNegative(Config c, String path, String key) {
+        Duration value = c.getDuration(path);
+        if (value.isNegative()) throw new ConfigurationException(key + "." + path, "negative");
+        return value;
     }
 
     private static Path readableFile(Config v, String name, String key) {
@@ -307,7 +458,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             if (!reference.root().containsKey(key))
                 throw new ConfigurationException(ROOT + "." + key, "unknown key (see pekko.hocon for the documented keys)");
         }
-        for (String section : List.of("tls", "timeouts", "log", "listener-defaults", "vhost-defaults", "cluster",
+        for (String section : List.of("tls", "log", "listener-defaults", "vhost-defaults", "pool-defaults", "cluster",
                 "cluster.tls", "sessions", "tickets"))
             rejectUnknown(c.getConfig(section), reference.getConfig(section), Set.of(), ROOT + "." + section);
     }

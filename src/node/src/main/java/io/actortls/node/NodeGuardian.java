@@ -2,6 +2,9 @@ package io.actortls.node;
 
 import io.actortls.proxy.ClientConnection;
 import io.actortls.proxy.Listener;
+import io.actortls.routing.PoolEntity;
+import io.actortls.routing.PoolGateway;
+import io.actortls.routing.PoolSpec;
 import io.actortls.session.SessionReplicator;
 import io.actortls.session.SessionServices;
 import io.actortls.session.TicketKeyInstaller;
@@ -17,6 +20,8 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
@@ -25,7 +30,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The node's guardian: joins the cluster, starts the session replicator, the ticket-key installer and the
- * cluster-wide ticket-key rotator (a singleton), then one {@link Listener} per configured listener. Completes
+ * cluster-wide ticket-key rotator (a singleton), the pool entities' sharding and this node's pool gateway, then
+ * one {@link Listener} per configured listener. Completes
  * {@code started} once all listeners are bound, or exceptionally with the first that could not bind.
  */
 public final class NodeGuardian {
@@ -59,14 +65,20 @@ public final class NodeGuardian {
             ClusterSingleton.get(ctx.getSystem()).init(
                     SingletonActor.of(TicketKeyRotator.create(config.tickets().rotationInterval()), "ticket-key-rotator"));
 
-            Map<String, List<NodeConfig.Backend>> backends = new LinkedHashMap<>();
-            config.vhosts().forEach(v -> backends.put(v.name(), v.backends()));
-            var settings = new ClientConnection.Settings(tls, Map.copyOf(backends), config.timeouts(), replicator,
-                    config.sessions().fetchTimeout(), sessions.metrics());
+            Map<String, PoolSpec> poolSpecs = new LinkedHashMap<>();
+            config.pools().forEach((name, pool) -> poolSpecs.put(name, pool.routing()));
+            ClusterSharding.get(ctx.getSystem()).init(Entity.of(PoolEntity.TYPE, entity ->
+                    PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval())));
+            var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString()), "pools");
+
+            Map<String, NodeConfig.VirtualHost> vhosts = new LinkedHashMap<>();
+            config.vhosts().forEach(v -> vhosts.put(v.name(), v));
             var statusAdapter = ctx.messageAdapter(Listener.Status.class, ListenerStatus::new);
             Map<String, String> keyByName = new LinkedHashMap<>();
             for (NodeConfig.Listener l : config.listeners()) {
                 keyByName.put(l.name(), l.key());
+                var settings = new ClientConnection.Settings(tls, l.timeouts(), Map.copyOf(vhosts), config.pools(), gateway,
+                        replicator, config.sessions().fetchTimeout(), sessions.metrics());
                 ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
             }
             Set<String> ready = new HashSet<>();

@@ -3,6 +3,9 @@ package io.actortls.proxy;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.actortls.node.NodeConfig;
+import io.actortls.routing.LeaseOutcome;
+import io.actortls.routing.PoolGateway;
+import io.actortls.routing.ServerSpec;
 import io.actortls.session.SessionMetrics;
 import io.actortls.session.SessionReplicator;
 import io.actortls.tls.HandshakeProgress;
@@ -11,10 +14,10 @@ import io.actortls.tls.TlsConnection;
 import io.actortls.tls.TlsFrontend;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -76,21 +79,35 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // The session cache, when the client offers a session this node does not hold yet.
     record SessionFetched(boolean found) implements Command {}
 
+    // The pool: a server to connect to, a refusal, or an order to leave the server.
+    record PoolAnswered(PoolGateway.LeaseEvent event) implements Command {}
+
     // Timers.
     enum HandshakeTimedOut implements Command { INSTANCE }
-    enum IdleCheck implements Command { INSTANCE }
+    enum ClientIdleCheck implements Command { INSTANCE }
+    enum BackendIdleCheck implements Command { INSTANCE }
+    enum LifetimeExpired implements Command { INSTANCE }
+    enum PoolSilent implements Command { INSTANCE }
     enum LingerExpired implements Command { INSTANCE }
 
-    /** What the connection needs from its listener. */
-    public record Settings(TlsFrontend tls, Map<String, List<NodeConfig.Backend>> backendsByVhost,
-                           NodeConfig.Timeouts timeouts, ActorRef<SessionReplicator.Command> sessions,
-                           Duration sessionFetchTimeout, SessionMetrics sessionMetrics) {}
+    /**
+     * What the connection needs from its listener.
+     *
+     * @param timeouts the listener's; the vhost and the pool refine them once they are known
+     */
+    public record Settings(TlsFrontend tls, NodeConfig.Timeouts timeouts, Map<String, NodeConfig.VirtualHost> vhosts,
+                           Map<String, NodeConfig.Pool> pools, ActorRef<PoolGateway.Command> gateway,
+                           ActorRef<SessionReplicator.Command> sessions, Duration sessionFetchTimeout,
+                           SessionMetrics sessionMetrics) {}
 
     private static final Logger accessLog = LoggerFactory.getLogger("actortls.connection");
     /** Most plaintext decrypted per step: one write to the backend at a time, of at most this much. */
     private static final int MAX_PLAINTEXT_CHUNK = 64 * 1024;
     /** How long a closing connection waits for its last bytes (alert, close_notify) to reach the kernel. */
     private static final Duration LINGER = Duration.ofSeconds(2);
+    /** Beyond the pool's own limits (pick timeout, queue timeout): the gateway always answers well before. */
+    private static final Duration POOL_ANSWER_MARGIN = Duration.ofSeconds(2);
+    private static final long NO_LEASE = -1;
 
     public static Behavior<Command> create(Tcp.IncomingConnection incoming, Settings settings,
                                            ActorRef<Listener.Command> listener) {
@@ -103,19 +120,25 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private final ActorRef<Listener.Command> listener;
     private final Materializer materializer;
     private final InetSocketAddress clientAddress;
+    private final InetSocketAddress localAddress;
     private final TlsConnection tls;
+    private final ActorRef<PoolGateway.LeaseEvent> poolAnswers;
     private final Outlet toClient = new Outlet();
     private Outlet toBackend = new Outlet();       // replaced for each backend tried
     private final long startNanos = System.nanoTime();
-    private long lastActivityNanos = startNanos;
+    private long lastClientActivityNanos = startNanos;
+    private long lastBackendActivityNanos;
+    private Duration clientIdle;               // the listener's, then the vhost's
 
     private ActorRef<StreamAck> clientAck;   // held while a client chunk is being forwarded
     private ActorRef<StreamAck> backendAck;  // held while a backend chunk is being forwarded
     private boolean clientEnded;
     private boolean backendEnded;
-    private List<NodeConfig.Backend> backendCandidates = List.of();
+    private NodeConfig.Pool pool;
+    private final List<String> failedServers = new ArrayList<>();
+    private long leaseId = NO_LEASE;
     private int backendAttempt;
-    private NodeConfig.Backend backend;
+    private ServerSpec backend;
     private boolean backendConnected;
     private CloseReason firstToEnd;          // CLIENT_CLOSED or BACKEND_CLOSED, whichever side finished first
     private boolean fetchingSession;         // the handshake is paused while the cluster looks for a session
@@ -133,9 +156,14 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         this.listener = listener;
         this.materializer = Materializer.matFromSystem(ctx.getSystem());
         this.clientAddress = incoming.remoteAddress();
+        this.localAddress = incoming.localAddress();
         this.tls = settings.tls().newConnection();
+        this.poolAnswers = ctx.messageAdapter(PoolGateway.LeaseEvent.class, PoolAnswered::new);
+        this.clientIdle = settings.timeouts().clientIdle();
         timers.startSingleTimer(HandshakeTimedOut.INSTANCE, settings.timeouts().handshake());
-        timers.startSingleTimer(IdleCheck.INSTANCE, settings.timeouts().idle());
+        timers.startSingleTimer(ClientIdleCheck.INSTANCE, clientIdle);
+        if (!settings.timeouts().lifetime().isZero())
+            timers.startSingleTimer(LifetimeExpired.INSTANCE, settings.timeouts().lifetime());
 
         var fromClient = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
                 ClientBytes::new, ClientStreamStarted::new, StreamAck.INSTANCE, new ClientEnded(), ClientFailed::new);
@@ -175,7 +203,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientWritingEnded.class, m -> step(() -> {
                     if (toClient.streamEnded()) close(CloseReason.CLIENT_RESET, "the client's socket stopped taking data");
                 }))
-                .onMessage(BackendConnected.class, m -> current(m.attempt(), () -> backendConnected = true))
+                .onMessage(BackendConnected.class, m -> current(m.attempt(), this::backendConnected))
                 .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
                 .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
                 .onMessage(BackendBytes.class, m -> current(m.attempt(), () -> fromBackend(m)))
@@ -192,8 +220,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                     fetchingSession = false;
                     tls.finishSessionFetch();
                 }))
+                .onMessage(PoolAnswered.class, m -> step(() -> poolAnswered(m.event())))
+                .onMessage(PoolSilent.class, m -> step(() -> close(CloseReason.BACKEND_UNAVAILABLE,
+                        "no answer from pool " + pool.name())))
                 .onMessage(HandshakeTimedOut.class, m -> step(() -> close(CloseReason.HANDSHAKE_TIMEOUT, null)))
-                .onMessage(IdleCheck.class, m -> step(this::checkIdle))
+                .onMessage(ClientIdleCheck.class, m -> step(this::checkClientIdle))
+                .onMessage(BackendIdleCheck.class, m -> step(this::checkBackendIdle))
+                .onMessage(LifetimeExpired.class, m -> step(() -> close(CloseReason.LIFETIME, null)))
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     toClient.abort();
                     toBackend.abort();
@@ -206,6 +239,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                         if (closeReason == null) closeReason = CloseReason.SHUTDOWN;
                         logClose();
                     }
+                    returnLease(LeaseOutcome.ENDED);
                     tls.close();
                     return this;
                 })
@@ -218,7 +252,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         clientAck = m.ack();
         byte[] ciphertext = m.bytes().toArrayUnsafe();
         clientBytesIn += ciphertext.length;
-        touch();
+        lastClientActivityNanos = System.nanoTime();
         if (closeReason == null) tls.receive(ciphertext, 0, ciphertext.length);
     }
 
@@ -228,7 +262,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         backendAck = m.ack();
         byte[] plaintext = m.bytes().toArrayUnsafe();
         backendBytesIn += plaintext.length;
-        touch();
+        lastBackendActivityNanos = System.nanoTime();
         if (closeReason != null) return;
         tls.writePlaintext(plaintext, 0, plaintext.length);
         sendTlsOutput();
@@ -261,6 +295,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
             if (plaintext.length > 0) {
                 backendBytesOut += plaintext.length;
+                lastBackendActivityNanos = System.nanoTime();
                 toBackend.offer(ByteString.fromArrayUnsafe(plaintext));
             } else if (tls.closeNotifyReceived() || clientEnded) {
                 if (firstToEnd == null) firstToEnd = CloseReason.CLIENT_CLOSED;
@@ -320,25 +355,58 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         }
         timers.cancel(HandshakeTimedOut.INSTANCE);
         if (tls.resumedFromAnotherNode()) settings.sessionMetrics().resumedFromAnotherNode();
-        backendCandidates = rotated(settings.backendsByVhost().getOrDefault(tls.virtualHost(), List.of()));
-        connectNextBackend();
+        NodeConfig.VirtualHost vhost = settings.vhosts().get(tls.virtualHost());
+        applyVirtualHostTimeouts(vhost);
+        pool = settings.pools().get(vhost.pool());
+        askPoolForServer();
         return true;
     }
 
-    // ---- backend connection ----------------------------------------------------------------------------------
+    // ---- backend: a server from the pool, then a connection to it ---------------------------------------------
 
-    private void connectNextBackend() {
-        if (backendCandidates.isEmpty()) {
-            close(CloseReason.BACKEND_UNAVAILABLE, "no backend of vhost " + tls.virtualHost() + " accepted the connection");
-            return;
+    private void askPoolForServer() {
+        settings.gateway().tell(new PoolGateway.Acquire(pool.name(), clientAddress.getAddress().getHostAddress(),
+                List.copyOf(failedServers), poolAnswers, getContext().getSelf()));
+        timers.startSingleTimer(PoolSilent.INSTANCE, pool.routing().pickTimeout()
+                .plus(pool.routing().queueTimeout()).plus(POOL_ANSWER_MARGIN));
+    }
+
+    private void poolAnswered(PoolGateway.LeaseEvent event) {
+        switch (event) {
+            case PoolGateway.Lease lease -> {
+                timers.cancel(PoolSilent.INSTANCE);
+                if (closeReason != null) {
+                    settings.gateway().tell(new PoolGateway.Return(lease.id(), LeaseOutcome.ENDED, null));
+                    return;
+                }
+                leaseId = lease.id();
+                backend = lease.server();
+                connectBackend();
+            }
+            case PoolGateway.Refusal refusal -> {
+                timers.cancel(PoolSilent.INSTANCE);
+                switch (refusal.reason()) {
+                    case NO_SERVER -> close(CloseReason.BACKEND_UNAVAILABLE, failedServers.isEmpty()
+                            ? "no server of pool " + pool.name() + " is up and enabled"
+                            : "no server of pool " + pool.name() + " accepted the connection (tried " + failedServers + ")");
+                    case QUEUE_FULL -> close(CloseReason.QUEUE_FULL, "every server of pool " + pool.name() + " is full");
+                    case QUEUE_TIMEOUT -> close(CloseReason.QUEUE_TIMEOUT, "waited " + pool.routing().queueTimeout().toMillis()
+                            + " ms for a server of pool " + pool.name());
+                }
+            }
+            case PoolGateway.Evict evict -> close("disabled".equals(evict.why()) ? CloseReason.SERVER_DISABLED
+                    : CloseReason.DRAIN_DEADLINE, "server " + backend.name() + " " + evict.why());
         }
-        backend = backendCandidates.getFirst();
-        backendCandidates = backendCandidates.subList(1, backendCandidates.size());
+    }
+
+    private void connectBackend() {
         int attempt = ++backendAttempt;
         var self = getContext().getSelf();
+        List<org.apache.pekko.io.Inet.SocketOption> options = settings.timeouts().tcpKeepalive().isZero()
+                ? List.of() : List.of(new TcpKeepAlive(settings.timeouts().tcpKeepalive()));
         var tcp = Tcp.get(getContext().getSystem()).outgoingConnection(
-                InetSocketAddress.createUnresolved(backend.host(), backend.port()), Optional.empty(), List.of(),
-                true, Optional.of(settings.timeouts().backendConnect()), Optional.empty());
+                InetSocketAddress.createUnresolved(backend.host(), backend.port()), Optional.empty(), options,
+                true, Optional.of(pool.backendConnect()), Optional.empty());
         var fromBackend = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(self,
                 (ack, bytes) -> new BackendBytes(attempt, ack, bytes), ack -> new BackendStreamStarted(attempt, ack),
                 StreamAck.INSTANCE, new BackendEnded(attempt), cause -> new BackendFailed(attempt, cause));
@@ -347,29 +415,64 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .to(fromBackend)
                 .run(materializer);
         toBackend.attach(materialized.first().first(), materialized.first().second());
+        // The PROXY header goes first: plaintext waits while the outlet is busy with it.
+        if (pool.proxyProtocol() != null)
+            toBackend.offer(ByteString.fromArrayUnsafe(ProxyProtocolHeader.encode(pool.proxyProtocol(), clientAddress,
+                    localAddress, new ProxyProtocolHeader.TlsDetails(tls.alpn(), tls.serverName(), tls.protocol(), tls.cipher()))));
         getContext().pipeToSelf(materialized.second(), (connected, failure) -> failure == null
                 ? new BackendConnected(attempt) : new BackendConnectFailed(attempt, failure));
     }
 
+    private void backendConnected() {
+        backendConnected = true;
+        lastBackendActivityNanos = System.nanoTime();
+        timers.startSingleTimer(BackendIdleCheck.INSTANCE, pool.backendIdle());
+        settings.gateway().tell(new PoolGateway.Connected(leaseId));
+    }
+
     private void backendConnectFailed(Throwable cause) {
         if (closeReason != null) return; // our own abort of a connect still under way: nothing to retry, nothing to log
-        getContext().getLog().warn("backend {} refused a connection from vhost {}: {}", backend, tls.virtualHost(), cause.toString());
+        getContext().getLog().warn("server {} ({}) of pool {} refused a connection: {}", backend.name(), backend.address(),
+                pool.name(), cause.toString());
+        returnLease(LeaseOutcome.SERVER_FAILED, cause.toString());
+        failedServers.add(backend.name());
         toBackend.abort();
         toBackend = new Outlet();
-        connectNextBackend();
+        askPoolForServer();
+    }
+
+    private void returnLease(LeaseOutcome outcome) {
+        returnLease(outcome, null);
+    }
+
+    /** Gives the server back to the pool, once. */
+    private void returnLease(LeaseOutcome outcome, String detail) {
+        if (leaseId == NO_LEASE) return;
+        settings.gateway().tell(new PoolGateway.Return(leaseId, outcome, detail));
+        leaseId = NO_LEASE;
     }
 
     // ---- timers ------------------------------------------------------------------------------------------------
 
-    private void touch() {
-        lastActivityNanos = System.nanoTime();
+    private void applyVirtualHostTimeouts(NodeConfig.VirtualHost vhost) {
+        if (vhost.clientIdle() != null) clientIdle = vhost.clientIdle();
+        if (vhost.lifetime() != null) {
+            timers.cancel(LifetimeExpired.INSTANCE);
+            Duration left = vhost.lifetime().minus(Duration.ofNanos(System.nanoTime() - startNanos));
+            if (!vhost.lifetime().isZero()) timers.startSingleTimer(LifetimeExpired.INSTANCE, left.isNegative() ? Duration.ZERO : left);
+        }
     }
 
-    private void checkIdle() {
-        Duration idle = settings.timeouts().idle();
-        Duration quiet = Duration.ofNanos(System.nanoTime() - lastActivityNanos);
-        if (quiet.compareTo(idle) >= 0) close(CloseReason.IDLE_TIMEOUT, null);
-        else timers.startSingleTimer(IdleCheck.INSTANCE, idle.minus(quiet));
+    private void checkClientIdle() {
+        Duration quiet = Duration.ofNanos(System.nanoTime() - lastClientActivityNanos);
+        if (quiet.compareTo(clientIdle) >= 0) close(CloseReason.IDLE_CLIENT, null);
+        else timers.startSingleTimer(ClientIdleCheck.INSTANCE, clientIdle.minus(quiet));
+    }
+
+    private void checkBackendIdle() {
+        Duration quiet = Duration.ofNanos(System.nanoTime() - lastBackendActivityNanos);
+        if (quiet.compareTo(pool.backendIdle()) >= 0) close(CloseReason.IDLE_BACKEND, null);
+        else timers.startSingleTimer(BackendIdleCheck.INSTANCE, pool.backendIdle().minus(quiet));
     }
 
     // ---- closing -----------------------------------------------------------------------------------------------
@@ -383,7 +486,11 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         closeReason = reason;
         closeDetail = detail;
         timers.cancel(HandshakeTimedOut.INSTANCE);
-        timers.cancel(IdleCheck.INSTANCE);
+        timers.cancel(ClientIdleCheck.INSTANCE);
+        timers.cancel(BackendIdleCheck.INSTANCE);
+        timers.cancel(LifetimeExpired.INSTANCE);
+        timers.cancel(PoolSilent.INSTANCE);
+        returnLease(reason == CloseReason.BACKEND_RESET ? LeaseOutcome.SERVER_FAILED : LeaseOutcome.ENDED, detail);
 
         if (reason == CloseReason.CLIENT_RESET) {
             toClient.abort();
@@ -410,12 +517,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private void logClose() {
         boolean established = tls.handshakeDone();
         Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
-        accessLog.info("connection closed {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        accessLog.info("connection closed {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
                 kv("reason", closeReason.label()), kv("vhost", tls.virtualHost()), kv("sni", tls.serverName()),
                 kv("protocol", established ? tls.protocol() : null), kv("cipher", established ? tls.cipher() : null),
                 kv("alpn", established ? tls.alpn() : null), kv("resumed", established && tls.resumed()),
                 kv("client", clientAddress.getAddress().getHostAddress() + ":" + clientAddress.getPort()),
-                kv("backend", backend == null ? null : backend.toString()), kv("duration_ms", duration.toMillis()),
+                kv("pool", pool == null ? null : pool.name()), kv("server", backend == null ? null : backend.name()),
+                kv("backend", backend == null ? null : backend.address()), kv("duration_ms", duration.toMillis()),
                 kv("client_bytes_in", clientBytesIn), kv("client_bytes_out", clientBytesOut),
                 kv("backend_bytes_in", backendBytesIn), kv("backend_bytes_out", backendBytesOut),
                 kv("detail", closeDetail));
@@ -427,19 +535,12 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         if (tls.pendingOutput() == 0) return;
         byte[] ciphertext = tls.takeOutput();
         clientBytesOut += ciphertext.length;
+        lastClientActivityNanos = System.nanoTime();
         toClient.offer(ByteString.fromArrayUnsafe(ciphertext));
     }
 
     private static void release(ActorRef<StreamAck> ack) {
         if (ack != null) ack.tell(StreamAck.INSTANCE);
-    }
-
-    private static <T> List<T> rotated(List<T> list) {
-        if (list.size() < 2) return list;
-        int start = ThreadLocalRandom.current().nextInt(list.size());
-        var copy = new java.util.ArrayList<T>(list.size());
-        for (int i = 0; i < list.size(); i++) copy.add(list.get((start + i) % list.size()));
-        return copy;
     }
 
     /** Runs one event's effect, then advances; a bug in either closes this connection, and only this one. */

@@ -16,10 +16,22 @@ public enum CloseReason {
     HANDSHAKE_TIMEOUT("handshake-timeout"),
     /** Not TLS, a TLS protocol violation, or a handshake OpenSSL refused (version, cipher, SNI). */
     PROTOCOL_ERROR("protocol-error"),
-    /** No bytes in either direction within timeouts.idle. */
-    IDLE_TIMEOUT("idle-timeout"),
-    /** No backend of the vhost accepted the connection. */
+    /** No bytes from or to the client within timeouts.client-idle. */
+    IDLE_CLIENT("idle-client"),
+    /** No bytes from or to the backend within timeouts.backend-idle. */
+    IDLE_BACKEND("idle-backend"),
+    /** Open for timeouts.lifetime. */
+    LIFETIME("lifetime"),
+    /** No server of the pool is up and enabled, or none accepted the connection. */
     BACKEND_UNAVAILABLE("backend-unavailable"),
+    /** Every server was at max-connections and the pool's queue was full. */
+    QUEUE_FULL("queue-full"),
+    /** Every server stayed at max-connections for the pool's queue timeout. */
+    QUEUE_TIMEOUT("queue-timeout"),
+    /** The server was drained and the pool's drain-deadline passed. */
+    DRAIN_DEADLINE("drain-deadline"),
+    /** The server was disabled by an operator. */
+    SERVER_DISABLED("server-disabled"),
     /** The node is shutting down. */
     SHUTDOWN("shutdown"),
     /** A bug in ActorTls: the connection actor failed. Logged with its stack trace. */

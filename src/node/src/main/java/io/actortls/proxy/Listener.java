@@ -79,7 +79,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         var acceptor = ActorSink.<Tcp.IncomingConnection, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
                 Accepted::new, AcceptorStarted::new, StreamAck.INSTANCE, new AcceptorEnded(), AcceptorFailed::new);
         CompletionStage<Tcp.ServerBinding> bound = Tcp.get(ctx.getSystem())
-                .bind(config.host(), config.port(), config.backlog(), List.of(), true, Optional.empty())
+                .bind(config.host(), config.port(), config.backlog(), config.timeouts().tcpKeepalive().isZero()
+                        ? List.of() : List.of(new TcpKeepAlive(config.timeouts().tcpKeepalive())), true, Optional.empty())
                 .toMat(acceptor, Keep.left())
                 .run(Materializer.matFromSystem(ctx.getSystem()));
         ctx.pipeToSelf(bound, (b, failure) -> failure == null ? new Bound(b) : new BindFailed(failure));
