@@ -209,12 +209,12 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(BackendBytes.class, m -> current(m.attempt(), () -> fromBackend(m)))
                 .onMessage(BackendEnded.class, m -> current(m.attempt(), () -> backendEnded = backendConnected))
                 .onMessage(BackendFailed.class, m -> current(m.attempt(), () -> {
-                    if (backendConnected) close(CloseReason.BACKEND_RESET, m.cause().toString());
+                    if (backendConnected) close(backendEndedOrReset(), m.cause().toString());
                 }))
                 .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
                 .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), () -> {
                     if (toBackend.streamEnded() && backendConnected)
-                        close(CloseReason.BACKEND_RESET, "the backend's socket stopped taking data");
+                        close(backendEndedOrReset(), "the backend's socket stopped taking data");
                 }))
                 .onMessage(SessionFetched.class, m -> step(() -> {
                     fetchingSession = false;
@@ -441,6 +441,14 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         askPoolForServer();
     }
 
+    /**
+     * A backend that sent its FIN and then refuses our last bytes (a server closing right after its response
+     * often resets) ended the conversation; only one that fails before that reset it.
+     */
+    private CloseReason backendEndedOrReset() {
+        return backendEnded ? CloseReason.BACKEND_CLOSED : CloseReason.BACKEND_RESET;
+    }
+
     private void returnLease(LeaseOutcome outcome) {
         returnLease(outcome, null);
     }
@@ -490,7 +498,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         timers.cancel(BackendIdleCheck.INSTANCE);
         timers.cancel(LifetimeExpired.INSTANCE);
         timers.cancel(PoolSilent.INSTANCE);
-        returnLease(reason == CloseReason.BACKEND_RESET ? LeaseOutcome.SERVER_FAILED : LeaseOutcome.ENDED, detail);
+        // A reset before the server said anything counts against its health; one mid-conversation may be the
+        // application's choice.
+        returnLease(reason == CloseReason.BACKEND_RESET && backendBytesIn == 0 ? LeaseOutcome.SERVER_FAILED
+                : LeaseOutcome.ENDED, detail);
 
         if (reason == CloseReason.CLIENT_RESET) {
             toClient.abort();

@@ -27,6 +27,22 @@ public final class Curl {
         return run(command);
     }
 
+    /**
+     * {@code count} GETs by one curl process, each on a new TLS connection ({@code Connection: close}); returns
+     * the body lines in order. {@code options} go before the URLs (e.g. {@code --interface 127.0.0.7}).
+     */
+    public static List<String> onNewConnections(Path caFile, String host, int port, String path, int count,
+                                                String... options) {
+        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--cacert", caFile.toString(),
+                "--resolve", host + ":" + port + ":127.0.0.1", "-H", "Connection: close"));
+        command.addAll(List.of(options));
+        String url = "https://" + host + ":" + port + path;
+        for (int i = 0; i < count; i++) command.add(url);
+        Run run = Run.of(command, null, Duration.ofSeconds(120));
+        if (run.exitCode() != 0) throw new AssertionError("curl exit " + run.exitCode() + ": " + run.stderr());
+        return new String(run.stdout(), StandardCharsets.UTF_8).lines().toList();
+    }
+
     /** A plain-HTTP GET, for reading the backend directly. */
     public static Response plainGet(int port, String path) {
         return run(List.of("curl", "-sS", "-w", "\n%{http_code}", "http://127.0.0.1:" + port + path));

@@ -9,6 +9,7 @@ public final class Hocon {
     private final int port;
     private final List<String> vhosts = new ArrayList<>();
     private final List<String> extra = new ArrayList<>();
+    private final List<String> pools = new ArrayList<>();
     private String defaultVhost = "";
     private int clusterPort = Tools.freePort();
     private List<String> seeds = List.of();
@@ -36,6 +37,33 @@ public final class Hocon {
                   backends = %s
                 }
                 """.formatted(name, list(serverNames), cert.certificate(), cert.key(), list(alpn), list(List.of(backends))));
+        return this;
+    }
+
+    /** A vhost whose connections go to the pool {@code pool} (defined with {@link #pool}). */
+    public Hocon pooledVhost(String name, TestPki.Cert cert, List<String> serverNames, String pool) {
+        vhosts.add("""
+                "%s" {
+                  server-names = %s
+                  certificate = "%s"
+                  key = "%s"
+                  pool = "%s"
+                }
+                """.formatted(name, list(serverNames), cert.certificate(), cert.key(), pool));
+        return this;
+    }
+
+    /**
+     * A pool: {@code servers} are HOCON entries (e.g. {@link DemoBackendProcess#server}), {@code settings} any
+     * further keys of pool-defaults, e.g. {@code algorithm = "leastconn"}.
+     */
+    public Hocon pool(String name, List<String> servers, String... settings) {
+        pools.add("""
+                "%s" {
+                  servers = [ %s ]
+                  %s
+                }
+                """.formatted(name, String.join(", ", servers), String.join("\n  ", settings)));
         return this;
     }
 
@@ -68,10 +96,14 @@ public final class Hocon {
                   vhosts {
                 %s
                   }
+                  pools {
+                %s
+                  }
                 %s
                 }
                 """.formatted(port, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),
-                stores.trustStore(), stores.password(), String.join("\n", vhosts), String.join("\n", extra));
+                stores.trustStore(), stores.password(), String.join("\n", vhosts), String.join("\n", pools),
+                String.join("\n", extra));
     }
 
     private static String list(List<String> items) {
