@@ -27,7 +27,7 @@ public final class Main {
             usage: actortls node [--config FILE] [--seed HOST:PORT]...   run a node (defaults: pekko.hocon)
                    actortls local-cluster [--nodes N]      run N nodes as processes on 127.0.0.1 with demo backends
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
-                   actortls demo-backend --port N [--name NAME]   run the demo HTTP backend
+                   actortls demo-backend --port N [--name NAME] [--accept-proxy]   run the demo HTTP backend
                    actortls cluster-certs [--dir DIR] [--nodes N]  make a cluster CA and N node key stores in DIR/cluster
                    actortls test                           run the test suite (the launcher script handles this)""";
 
