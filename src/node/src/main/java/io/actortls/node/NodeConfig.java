@@ -394,7 +394,12 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 positive(h, "fall", key + ".health"), h.getString("http-path"), h.getString("http-host").isEmpty() ? null : h.getString("http-host"), expectStatus);
         int passiveFailures = h.getInt("passive-failures");
         if (passiveFailures < 0) throw new ConfigurationException(key + ".health.passive-failures", "negative");
-        PoolSpec routing = new PoolSpec(name, servers, algorithm, nonNegative(p, "slow-start", key),
+        boolean clusterWide = switch (p.getString("scope")) {
+            case "cluster" -> true;
+            case "node" -> false;
+            default -> throw new ConfigurationException(key + ".scope", "\"" + p.getString("scope") + "\" is neither cluster nor node");
+        };
+        PoolSpec routing = new PoolSpec(name, servers, algorithm, clusterWide, nonNegative(p, "slow-start", key),
                 positiveDuration(p, "pick-timeout", key), positive(p.getConfig("queue"), "max-waiting", key + ".queue"),
                 positiveDuration(p, "queue.timeout", key), nonNegative(p, "drain-deadline", key), health,
                 passiveFailures, positiveDuration(h, "passive-retry", key + ".health"));

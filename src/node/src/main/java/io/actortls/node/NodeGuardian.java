@@ -69,7 +69,7 @@ public final class NodeGuardian {
             config.pools().forEach((name, pool) -> poolSpecs.put(name, pool.routing()));
             ClusterSharding.get(ctx.getSystem()).init(Entity.of(PoolEntity.TYPE, entity ->
                     PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval())));
-            var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString()), "pools");
+            var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString(), config.log().statsInterval()), "pools");
 
             Map<String, NodeConfig.VirtualHost> vhosts = new LinkedHashMap<>();
             config.vhosts().forEach(v -> vhosts.put(v.name(), v));

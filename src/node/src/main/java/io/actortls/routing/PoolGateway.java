@@ -58,6 +58,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private record PickTimedOut(long leaseId) implements Command {}
     private record OwnerStopped(ActorRef<?> owner) implements Command {}
     private enum SyncLocalLeases implements Command { INSTANCE }
+    private enum LogPicks implements Command { INSTANCE }
 
     /** What a connection hears from the gateway. */
     public sealed interface LeaseEvent {}
@@ -70,12 +71,13 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private static final Duration LOCAL_DECISIONS_FOR = Duration.ofSeconds(2);
     private static final Duration SYNC_LOCAL_LEASES_EVERY = Duration.ofMillis(500);
 
-    public static Behavior<Command> create(Map<String, PoolSpec> pools, String selfNode) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new PoolGateway(ctx, timers, pools, selfNode)));
+    public static Behavior<Command> create(Map<String, PoolSpec> pools, String selfNode, Duration statsInterval) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new PoolGateway(ctx, timers, pools, selfNode,
+                statsInterval)));
     }
 
     private record Pending(String pool, String clientIp, List<String> exclude, ActorRef<LeaseEvent> replyTo,
-                           ActorRef<?> owner, boolean queued) {}
+                           ActorRef<?> owner, boolean queued, long sinceNanos) {}
 
     private record Held(String pool, String server, ActorRef<LeaseEvent> replyTo, ActorRef<?> owner) {}
 
@@ -87,6 +89,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         final Balancer localBalancer;
         final Set<String> failing = new HashSet<>();   // servers whose last connect from here failed
         long localDecisions;
+        final LatencyWindow pickLatency = new LatencyWindow();
 
         PoolState(PoolSpec spec) {
             this.spec = spec;
@@ -104,7 +107,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private long nextLeaseId;
 
     private PoolGateway(ActorContext<Command> ctx, TimerScheduler<Command> timers, Map<String, PoolSpec> specs,
-                        String selfNode) {
+                        String selfNode, Duration statsInterval) {
         super(ctx);
         this.timers = timers;
         this.sharding = ClusterSharding.get(ctx.getSystem());
@@ -114,6 +117,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         // Wakes every pool entity now, so health checks run before the first client arrives.
         pools.keySet().forEach(pool -> entity(pool).tell(new PoolEntity.Snapshot(selfNode, ctx.getSelf(), Map.of())));
         timers.startTimerWithFixedDelay(SyncLocalLeases.INSTANCE, SYNC_LOCAL_LEASES_EVERY);
+        if (!statsInterval.isZero()) timers.startTimerWithFixedDelay(LogPicks.INSTANCE, statsInterval);
     }
 
     @Override
@@ -145,6 +149,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
                 .onMessage(PickTimedOut.class, this::onPickTimedOut)
                 .onMessage(OwnerStopped.class, this::onOwnerStopped)
                 .onMessage(SyncLocalLeases.class, m -> syncWhileLocal())
+                .onMessage(LogPicks.class, m -> logPicks())
                 .build();
     }
 
@@ -158,8 +163,8 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         }
         long id = ++nextLeaseId;
         if (leaseByOwner.put(m.owner(), id) == null) getContext().watchWith(m.owner(), new OwnerStopped(m.owner()));
-        Pending request = new Pending(m.pool(), m.clientIp(), m.exclude(), m.replyTo(), m.owner(), false);
-        if (System.nanoTime() < pool.localUntilNanos) {
+        Pending request = new Pending(m.pool(), m.clientIp(), m.exclude(), m.replyTo(), m.owner(), false, System.nanoTime());
+        if (!pool.spec.clusterWide() || System.nanoTime() < pool.localUntilNanos) {
             decideLocally(id, request, pool);
             return this;
         }
@@ -184,7 +189,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private Behavior<Command> onQueued(Queued m) {
         Pending p = pending.get(m.leaseId());
         if (p == null) return this;
-        pending.put(m.leaseId(), new Pending(p.pool(), p.clientIp(), p.exclude(), p.replyTo(), p.owner(), true));
+        pending.put(m.leaseId(), new Pending(p.pool(), p.clientIp(), p.exclude(), p.replyTo(), p.owner(), true, p.sinceNanos()));
         // The entity refuses it at the queue timeout; this timer only covers an entity that then goes silent.
         PoolSpec spec = pools.get(m.pool()).spec;
         timers.startSingleTimer(m.leaseId(), new PickTimedOut(m.leaseId()), spec.queueTimeout().plus(spec.pickTimeout()));
@@ -208,9 +213,12 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         return this;
     }
 
-    /** The entity's algorithm over its last view, with this node's own leases added to the counts it showed. */
+    /**
+     * The pool's algorithm over the entity's last view (health, admin state, weights), on this node: with the
+     * cluster's counts as last shown plus this node's own leases, or, for a node-scoped pool, its own alone.
+     */
     private void decideLocally(long id, Pending request, PoolState pool) {
-        pool.localDecisions++;
+        if (pool.spec.clusterWide()) pool.localDecisions++;
         Map<String, Integer> mine = new HashMap<>();
         held.values().forEach(h -> {
             if (h.pool().equals(request.pool())) mine.merge(h.server(), 1, Integer::sum);
@@ -221,7 +229,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         Map<String, ServerSpec> byName = new HashMap<>();
         for (ServerView s : servers) {
             String name = s.spec().name();
-            int active = Math.max(s.active(), mine.getOrDefault(name, 0));
+            int active = pool.spec.clusterWide() ? Math.max(s.active(), mine.getOrDefault(name, 0)) : mine.getOrDefault(name, 0);
             boolean room = s.spec().maxConnections() == 0 || active < s.spec().maxConnections();
             if (s.available() && room && !request.exclude().contains(name)) {
                 eligible.add(new Balancer.Candidate(name, Math.max(s.effectiveWeight(), 0.1), active));
@@ -237,6 +245,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     }
 
     private void hold(long id, Pending request, ServerSpec server, boolean local) {
+        pools.get(request.pool()).pickLatency.record(System.nanoTime() - request.sinceNanos());
         held.put(id, new Held(request.pool(), server.name(), request.replyTo(), request.owner()));
         request.replyTo().tell(new Lease(id, request.pool(), server, local));
     }
@@ -310,6 +319,20 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         pools.forEach((name, pool) -> {
             if (pool.localUntilNanos != 0 && now < pool.localUntilNanos + LOCAL_DECISIONS_FOR.toNanos())
                 entity(name).tell(new PoolEntity.Snapshot(selfNode, getContext().getSelf(), leasesOf(name)));
+        });
+        return this;
+    }
+
+    /** Pick latency (request to server known) since the last line, and how many picks this node made itself. */
+    private Behavior<Command> logPicks() {
+        pools.forEach((name, pool) -> {
+            LatencyWindow.Summary s = pool.pickLatency.drain();
+            if (s.count() == 0) return;
+            int open = (int) held.values().stream().filter(h -> h.pool().equals(name)).count();
+            getContext().getLog().info("pool picks {} {} {} {} {} {} {} {}", kv("pool", name), kv("picks", s.count()),
+                    kv("p50_us", s.p50Micros()), kv("p99_us", s.p99Micros()), kv("max_us", s.maxMicros()),
+                    kv("local_decisions", pool.localDecisions), kv("scope", pool.spec.clusterWide() ? "cluster" : "node"),
+                    kv("open", open));
         });
         return this;
     }
