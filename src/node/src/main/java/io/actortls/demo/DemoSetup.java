@@ -23,7 +23,27 @@ final class DemoSetup {
         withOurClassPath(builder);
         Process process = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "stop-" + name));
+        awaitListening(name, port, process);
         return process;
+    }
+
+    /** Nodes start after their backends listen, so that the first health checks find them up. */
+    private static void awaitListening(String name, int port, Process process) throws IOException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            try (java.net.Socket probe = new java.net.Socket()) {
+                probe.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                return;
+            } catch (IOException notYet) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new IOException("demo backend " + name + " did not start listening on 127.0.0.1:" + port);
     }
 
     /** Child JVMs get our class path through CLASSPATH, which keeps their command lines short and readable in ps. */

@@ -438,6 +438,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         failedServers.add(backend.name());
         toBackend.abort();
         toBackend = new Outlet();
+        backendAttempt++; // the failed attempt's last messages (its stream ending) must not touch the next outlet
         askPoolForServer();
     }
 

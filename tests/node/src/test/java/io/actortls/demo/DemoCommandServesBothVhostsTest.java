@@ -42,14 +42,14 @@ class DemoCommandServesBothVhostsTest {
             Run localhost = curl("https://localhost:" + DEMO_PORT + "/");
             assertEquals(0, localhost.exitCode(), localhost.all() + "\n" + demo.output());
             assertTrue(localhost.out().contains("\n200\n"), localhost.all());
-            assertTrue(localhost.out().startsWith("Hello from demo-backend"), "the demo backend's body\n" + localhost.all());
+            assertTrue(localhost.out().startsWith("Hello from backend-1"), "the demo backend's body\n" + localhost.all());
             assertTrue(localhost.out().contains("Subject:CN = localhost"), localhost.all());
             assertTrue(localhost.out().contains("Public Key Algorithm:id-ecPublicKey"), localhost.all());
 
             Run rsa = curl("--resolve", "rsa.localhost:" + DEMO_PORT + ":127.0.0.1", "https://rsa.localhost:" + DEMO_PORT + "/");
             assertEquals(0, rsa.exitCode(), rsa.all() + "\n" + demo.output());
             assertTrue(rsa.out().contains("\n200\n"), rsa.all());
-            assertTrue(rsa.out().startsWith("Hello from demo-backend"), rsa.all());
+            assertTrue(rsa.out().startsWith("Hello from backend-1"), rsa.all());
             assertTrue(rsa.out().contains("Subject:CN = rsa.localhost"), rsa.all());
             assertTrue(rsa.out().contains("Public Key Algorithm:rsaEncryption"), "an RSA certificate\n" + rsa.all());
             assertTrue(rsa.out().contains("RSA Public Key:2048"), rsa.all());

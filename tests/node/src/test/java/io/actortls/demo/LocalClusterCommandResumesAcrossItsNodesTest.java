@@ -33,11 +33,11 @@ class LocalClusterCommandResumesAcrossItsNodesTest {
                         "node " + node + " to see three members up");
             }
             List<ProcessHandle> children = new ArrayList<>(cluster.handle().descendants().toList());
-            assertTrue(children.size() >= 4, "three nodes and a backend: " + children);
+            assertTrue(children.size() >= 6, "three nodes and three backends: " + children);
 
             Path session = Files.createTempFile("local-cluster-", ".pem");
             try {
-                SClient.newSession(8443, "localhost", SClient.Kind.TLS12_SESSION_ID, session);
+                SClient.newSession(8443, "localhost", SClient.Kind.TLS12_SESSION_ID, session, "/");
                 for (int port : List.of(8444, 8445))
                     assertTrue(SClient.resumes(port, "localhost", SClient.Kind.TLS12_SESSION_ID, session),
                             "a session from node 1 did not resume on 127.0.0.1:" + port);

@@ -90,7 +90,7 @@ class ClosesCleanlyWhenBackendIsDownTest {
             assertEquals(backend.address(), close.path("backend").asText(), close.toString());
             assertEquals("client-closed", close.path("reason").asText(), close.toString());
         }
-        node.awaitLog(line -> line.contains("refused a connection from vhost failover"), Duration.ofSeconds(5),
+        node.awaitLog(line -> line.contains("of pool failover refused a connection"), Duration.ofSeconds(5),
                 "a logged failover from a dead backend");
         assertServed("localhost");
     }

@@ -50,24 +50,29 @@ public final class SClient {
      * @return s_client's output
      */
     public static Run newSession(int port, String serverName, Kind kind, Path sessionFile) {
-        Run run = run(port, serverName, kind, List.of("-sess_out", sessionFile.toString()));
+        return newSession(port, serverName, kind, sessionFile, "/16");
+    }
+
+    /** As {@link #newSession(int, String, Kind, Path)}, requesting {@code path} (e.g. "/" of a demo backend). */
+    public static Run newSession(int port, String serverName, Kind kind, Path sessionFile, String path) {
+        Run run = run(port, serverName, kind, List.of("-sess_out", sessionFile.toString()), path);
         if (run.exitCode() != 0 || !run.out().contains("HTTP/1.1 200")) throw new AssertionError("no session made:\n" + run.all());
         return run;
     }
 
     /** Offers the saved session; true if the server resumed it ("Reused"). */
     public static boolean resumes(int port, String serverName, Kind kind, Path sessionFile) {
-        Run run = run(port, serverName, kind, List.of("-sess_in", sessionFile.toString()));
+        Run run = run(port, serverName, kind, List.of("-sess_in", sessionFile.toString()), "/16");
         if (run.out().contains("\nReused, ")) return true;
         if (run.out().contains("\nNew, ")) return false;
         throw new AssertionError("no handshake:\n" + run.all());
     }
 
-    private static Run run(int port, String serverName, Kind kind, List<String> sessionOptions) {
+    private static Run run(int port, String serverName, Kind kind, List<String> sessionOptions, String path) {
         List<String> command = command(port, "-servername", serverName, "-ign_eof");
         command.addAll(kind.options);
         command.addAll(sessionOptions);
-        byte[] request = "GET /16 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         return Run.of(command, request, Duration.ofSeconds(20));
     }
 
