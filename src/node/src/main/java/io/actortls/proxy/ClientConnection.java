@@ -464,7 +464,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // ---- timers ------------------------------------------------------------------------------------------------
 
     private void applyVirtualHostTimeouts(NodeConfig.VirtualHost vhost) {
-        if (vhost.clientIdle() != null) clientIdle = vhost.clientIdle();
+        if (vhost.clientIdle() != null) {
+            // The pending check was set for the listener's limit: a shorter limit of the vhost must not wait for it.
+            clientIdle = vhost.clientIdle();
+            Duration quiet = Duration.ofNanos(System.nanoTime() - lastClientActivityNanos);
+            Duration left = clientIdle.minus(quiet);
+            timers.startSingleTimer(ClientIdleCheck.INSTANCE, left.isNegative() ? Duration.ZERO : left);
+        }
         if (vhost.lifetime() != null) {
             timers.cancel(LifetimeExpired.INSTANCE);
             Duration left = vhost.lifetime().minus(Duration.ofNanos(System.nanoTime() - startNanos));

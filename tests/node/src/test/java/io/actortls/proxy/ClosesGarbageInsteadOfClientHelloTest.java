@@ -8,15 +8,12 @@ import io.actortls.testkit.BackendProcess;
 import io.actortls.testkit.Curl;
 import io.actortls.testkit.Hocon;
 import io.actortls.testkit.NodeProcess;
+import io.actortls.testkit.Sockets;
 import io.actortls.testkit.TestPki;
 import io.actortls.testkit.Tools;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,7 +89,7 @@ class ClosesGarbageInsteadOfClientHelloTest {
             CompletableFuture<Curl.Response> other = CompletableFuture.supplyAsync(
                     () -> Curl.get(pki.caCertificate(), "localhost", port, "/1000"), Thread.ofPlatform().daemon()::start);
 
-            byte[] answer = readUntilClosed(socket, PROMPTLY.plusSeconds(10));
+            byte[] answer = Sockets.readUntilClosed(socket, PROMPTLY.plusSeconds(10));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertTrue(took.compareTo(PROMPTLY) < 0, "the node took " + took.toMillis() + " ms to close");
             assertTrue(answer.length == 0 || answer[0] == 0x15, "nothing but a TLS alert may come back, got "
@@ -109,21 +106,5 @@ class ClosesGarbageInsteadOfClientHelloTest {
         assertEquals(1, closes.subList(before, closes.size()).stream()
                 .filter(c -> c.path("reason").asText().equals("client-closed")).count(), "the curl: " + closes);
         return close;
-    }
-
-    /** Reads until the node closes the connection (EOF or reset); fails if it is still open after {@code bound}. */
-    private static byte[] readUntilClosed(Socket socket, Duration bound) throws IOException {
-        socket.setSoTimeout((int) bound.toMillis());
-        ByteArrayOutputStream received = new ByteArrayOutputStream();
-        InputStream in = socket.getInputStream();
-        byte[] buffer = new byte[4096];
-        try {
-            for (int n; (n = in.read(buffer)) != -1; ) received.write(buffer, 0, n);
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the node did not close the connection within " + bound);
-        } catch (SocketException reset) {
-            // a reset is a close too
-        }
-        return received.toByteArray();
     }
 }

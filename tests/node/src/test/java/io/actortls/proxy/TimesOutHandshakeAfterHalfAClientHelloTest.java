@@ -10,6 +10,7 @@ import io.actortls.testkit.Curl;
 import io.actortls.testkit.Hocon;
 import io.actortls.testkit.NodeProcess;
 import io.actortls.testkit.SClient;
+import io.actortls.testkit.Sockets;
 import io.actortls.testkit.TestPki;
 import io.actortls.testkit.Tools;
 import java.io.IOException;
@@ -18,8 +19,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -63,7 +62,7 @@ class TimesOutHandshakeAfterHalfAClientHelloTest {
             // Meanwhile a real client is served.
             assertServed(pki, port);
 
-            int answered = awaitClosed(stalled, LATEST.plusSeconds(10));
+            int answered = Sockets.readUntilClosed(stalled, LATEST.plusSeconds(10)).length;
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertTrue(took.compareTo(EARLIEST) >= 0 && took.compareTo(LATEST) <= 0,
                     "closed after " + took.toMillis() + " ms; timeouts.handshake is " + HANDSHAKE_TIMEOUT.toMillis() + " ms");
@@ -104,20 +103,5 @@ class TimesOutHandshakeAfterHalfAClientHelloTest {
                 return record;
             }
         }
-    }
-
-    /** Waits for the node to close the socket; returns how many bytes it sent before. */
-    private static int awaitClosed(Socket socket, Duration bound) throws IOException {
-        socket.setSoTimeout((int) bound.toMillis());
-        int received = 0;
-        byte[] buffer = new byte[4096];
-        try {
-            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) received += n;
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the node did not close the stalled connection within " + bound);
-        } catch (SocketException reset) {
-            // a reset is a close too
-        }
-        return received;
     }
 }

@@ -3,6 +3,7 @@ package io.actortls.testkit;
 import java.util.ArrayList;
 import io.actortls.demo.ClusterCertificates;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /** Builds node configuration text for tests, in the documented pekko.hocon keys. */
 public final class Hocon {
@@ -10,6 +11,7 @@ public final class Hocon {
     private final List<String> vhosts = new ArrayList<>();
     private final List<String> extra = new ArrayList<>();
     private final List<String> pools = new ArrayList<>();
+    private final List<String> listeners = new ArrayList<>();
     private String defaultVhost = "";
     private int clusterPort = Tools.freePort();
     private List<String> seeds = List.of();
@@ -40,16 +42,20 @@ public final class Hocon {
         return this;
     }
 
-    /** A vhost whose connections go to the pool {@code pool} (defined with {@link #pool}). */
-    public Hocon pooledVhost(String name, TestPki.Cert cert, List<String> serverNames, String pool) {
+    /**
+     * A vhost whose connections go to the pool {@code pool} (defined with {@link #pool}); {@code settings} any
+     * further keys of vhost-defaults, e.g. {@code alpn = ["http/1.1"]} or {@code timeouts { lifetime = 3s }}.
+     */
+    public Hocon pooledVhost(String name, TestPki.Cert cert, List<String> serverNames, String pool, String... settings) {
         vhosts.add("""
                 "%s" {
                   server-names = %s
                   certificate = "%s"
                   key = "%s"
                   pool = "%s"
+                  %s
                 }
-                """.formatted(name, list(serverNames), cert.certificate(), cert.key(), pool));
+                """.formatted(name, list(serverNames), cert.certificate(), cert.key(), pool, String.join("\n  ", settings)));
         return this;
     }
 
@@ -67,6 +73,15 @@ public final class Hocon {
         return this;
     }
 
+    /**
+     * A listener besides the first ("test" on the constructor's port); {@code settings} any further keys of
+     * listener-defaults, e.g. {@code timeouts { tcp-keepalive = 7s }}.
+     */
+    public Hocon listener(String name, int port, String... settings) {
+        listeners.add("{ name = \"%s\", port = %d\n %s }".formatted(name, port, String.join("\n ", settings)));
+        return this;
+    }
+
     public Hocon defaultVhost(String name) {
         this.defaultVhost = name;
         return this;
@@ -79,9 +94,10 @@ public final class Hocon {
     }
 
     public String render() {
+        String moreListeners = listeners.stream().map(l -> ", " + l).collect(Collectors.joining());
         return """
                 actortls {
-                  listeners = [ { name = "test", port = %d } ]
+                  listeners = [ { name = "test", port = %d }%s ]
                   default-vhost = "%s"
                   cluster {
                     port = %d
@@ -101,7 +117,7 @@ public final class Hocon {
                   }
                 %s
                 }
-                """.formatted(port, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),
+                """.formatted(port, moreListeners, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),
                 stores.trustStore(), stores.password(), String.join("\n", vhosts), String.join("\n", pools),
                 String.join("\n", extra));
     }
