@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code GET /}: 200, {@code Hello from NAME}.</li>
  *   <li>{@code GET /hold?s=N} (0 to 3600): 200 whose first body chunk, {@code NAME}, is sent at once; the response
- *       ends N seconds later. A client sees at once which backend it reached while its connection stays open.</li>
+ *       ends N seconds later, or the connection closes as soon as the client ends its side. A client sees at once
+ *       which backend it reached while its connection stays open.</li>
  *   <li>{@code GET /proxy}: 200, one {@code name=value} line per field of this connection's PROXY protocol header
  *       ({@code version=none} without one).</li>
  *   <li>anything else: 404.</li>
@@ -202,7 +203,7 @@ public final class DemoBackend implements AutoCloseable {
                 }
                 if (request == null) return; // the client closed its kept-alive connection
                 in.skipNBytes(request.contentLength()); // no route reads a body; it must not be read as the next request
-                if (!respond(request, out, proxyHeader)) {
+                if (!respond(request, socket, in, out, proxyHeader)) {
                     closeAfterLastResponse(socket, in);
                     return;
                 }
@@ -247,8 +248,8 @@ public final class DemoBackend implements AutoCloseable {
     }
 
     /** Answers one request; returns whether the connection stays open for the next. */
-    private boolean respond(HttpRequestHead request, OutputStream out, Optional<ProxyProtocolParser.Header> proxyHeader)
-            throws IOException, InterruptedException {
+    private boolean respond(HttpRequestHead request, Socket socket, BufferedInputStream in, OutputStream out,
+                            Optional<ProxyProtocolParser.Header> proxyHeader) throws IOException, InterruptedException {
         boolean keepAlive = request.persistent();
         if (!request.method().equals("GET")) return sendText(out, 404, "not found\n", keepAlive);
         return switch (request.path()) {
@@ -257,7 +258,8 @@ public final class DemoBackend implements AutoCloseable {
                 var seconds = HOLD_QUERY.matcher(request.query());
                 if (!seconds.matches() || Integer.parseInt(seconds.group(1)) > MAX_HOLD_SECONDS)
                     yield sendText(out, 400, "hold needs ?s=N with N from 0 to " + MAX_HOLD_SECONDS + "\n", keepAlive);
-                yield hold(out, Duration.ofSeconds(Integer.parseInt(seconds.group(1))), request.http11() && keepAlive);
+                yield hold(socket, in, out, Duration.ofSeconds(Integer.parseInt(seconds.group(1))),
+                        request.http11() && keepAlive);
             }
             case "/proxy" -> sendText(out, 200, proxyHeader.map(h -> String.join("\n", h.fields()) + "\n")
                     .orElse("version=none\n"), keepAlive);
@@ -270,17 +272,41 @@ public final class DemoBackend implements AutoCloseable {
      * {@code duration}. HTTP/1.1 gets chunked encoding, so the connection can stay open afterwards; otherwise the
      * end of the body is the end of the connection (HTTP/1.0 has no chunks, and a client asked to close anyway).
      */
-    private boolean hold(OutputStream out, Duration duration, boolean chunked) throws IOException, InterruptedException {
+    private boolean hold(Socket socket, BufferedInputStream in, OutputStream out, Duration duration, boolean chunked)
+            throws IOException, InterruptedException {
         byte[] first = (name + "\n").getBytes(StandardCharsets.UTF_8);
         writeHead(out, 200, chunked ? "Transfer-Encoding: chunked" : null, chunked);
         if (chunked) out.write((Integer.toHexString(first.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
         out.write(first);
         if (chunked) out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        Thread.sleep(duration);
+        if (!clientStaysFor(socket, in, duration)) return false;
         if (chunked) out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
         return chunked;
+    }
+
+    /**
+     * Waits {@code duration}, or returns false as soon as the client ends its side: nobody waits for the rest, and
+     * a held response that outlived its client would keep the connection (and a proxy's count of it) for the rest
+     * of the hold. A byte that arrives instead (a pipelined request) is left for the next read.
+     */
+    private static boolean clientStaysFor(Socket socket, BufferedInputStream in, Duration duration)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + duration.toNanos();
+        if (duration.isZero()) return true;
+        socket.setSoTimeout((int) duration.toMillis());
+        try {
+            in.mark(1);
+            if (in.read() == -1) return false;
+            in.reset();
+        } catch (SocketTimeoutException holdOver) {
+            return true;
+        } finally {
+            socket.setSoTimeout((int) IDLE_TIMEOUT.toMillis());
+        }
+        Thread.sleep(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        return true;
     }
 
     /** A complete text/plain response; returns {@code keepAlive}. */

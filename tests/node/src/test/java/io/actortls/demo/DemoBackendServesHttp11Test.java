@@ -23,8 +23,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The demo backend as an HTTP/1.1 server, in this JVM, over real sockets and curl: its three routes, keep-alive and
- * {@code Connection: close}, a held response that names the backend at once, and the answers that end a
- * connection (400, 431, 501). Started without PROXY protocol support, so a PROXY header is a bad request.
+ * {@code Connection: close}, a held response that names the backend at once and ends when its client does, and
+ * the answers that end a connection (400, 431, 501). Started without PROXY protocol support, so a PROXY header
+ * is a bad request.
  */
 class DemoBackendServesHttp11Test {
     private static final String NAME = "http-backend";
@@ -137,6 +138,18 @@ class DemoBackendServesHttp11Test {
             assertEquals(NAME + "\n", response.body());
             assertNull(response.head().field("Transfer-Encoding"));
             assertNull(response.head().field("Content-Length"));
+        }
+    }
+
+    @Test
+    void aHeldResponseEndsWhenTheClientEndsItsSide() throws IOException {
+        try (PlainHttpConnection connection = PlainHttpConnection.open(backend.port())) {
+            connection.get("/hold?s=3600").readHead();
+            assertEquals(NAME + "\n", connection.readChunk());
+            long start = System.nanoTime();
+            connection.finishWriting();
+            assertEquals(0, connection.readUntilClosed().length, "closed without ending the held response");
+            assertTrue(since(start).toMillis() < 5000, "closed after " + since(start).toMillis() + " ms");
         }
     }
 
