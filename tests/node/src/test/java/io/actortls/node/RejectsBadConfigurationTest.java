@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -136,6 +137,25 @@ class RejectsBadConfigurationTest {
         String err = assertRejected(port, new Hocon(port).vhost("site", cert, List.of("site.test"), List.of(), backend).render());
         assertContains(err, "actortls.vhosts.site.backends: ");
         assertContains(err, "\"" + backend + "\" is not host:port");
+    }
+
+    /** Each case: extra HOCON, then the message it must produce (key: problem). */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "vhosts.site.pool = \"nope\" | actortls.vhosts.site.pool: names no entry of actortls.pools: nope",
+            "pools.p { servers = [\"127.0.0.1:9\"], algorithm = \"random\" } | actortls.pools.p.algorithm: \"random\" is not roundrobin, leastconn or source",
+            "pools.p { servers = [{ name = \"a\", address = \"127.0.0.1:9\", weight = 0 }] } | actortls.pools.p.servers[0].weight: must be 1-1000, not 0",
+            "pools.p { servers = [] } | actortls.pools.p.servers: no server is listed",
+            "pools.p { servers = [\"127.0.0.1:9\", \"127.0.0.1:9\"] } | actortls.pools.p.servers: server 127.0.0.1:9 is listed twice",
+            "pools.p { servers = [\"127.0.0.1:9\"], timeouts { handshake = 1s } } | actortls.pools.p.timeouts.handshake: cannot be set here",
+            "pools.p { servers = [\"127.0.0.1:9\"], health { check = \"icmp\" } } | actortls.pools.p.health.check: \"icmp\" is not none, tcp or http",
+            "pools.p { servers = [\"127.0.0.1:9\"], proxy-protocol = \"v3\" } | actortls.pools.p.proxy-protocol: \"v3\" is not none, v1 or v2",
+            "pools.p { servers = [\"127.0.0.1:9\"], scope = \"planet\" } | actortls.pools.p.scope: \"planet\" is neither cluster nor node",
+            "pools.p { servers = [\"127.0.0.1:9\"], queue { size = 3 } } | actortls.pools.p.queue.size: unknown key"})
+    void aBadPool(String extra, String expected) {
+        int port = Tools.freePort();
+        String err = assertRejected(port, valid(port).with(extra).render());
+        assertContains(err, expected);
     }
 
     @Test
