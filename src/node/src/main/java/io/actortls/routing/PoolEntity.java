@@ -136,9 +136,10 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
         boolean evicted;                // its connections were told to close (disabled, or drain deadline)
         ActorRef<HealthChecker.Command> checker;
 
-        Server(ServerSpec spec, long now) {
+        /** @param upSinceNanos when it came up: a server the pool already had is not slow-started again */
+        Server(ServerSpec spec, long upSinceNanos) {
             this.spec = spec;
-            this.upSinceNanos = now;
+            this.upSinceNanos = upSinceNanos;
         }
     }
 
@@ -177,7 +178,9 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
         this.healthAdapter = ctx.messageAdapter(HealthChecker.Report.class, HealthReported::new);
 
         long now = System.nanoTime();
-        for (ServerSpec s : spec.servers()) servers.put(s.name(), new Server(s, now));
+        // An entity starting (first use, or moved to this node) finds servers that were already serving.
+        long longUp = now - spec.slowStart().toNanos();
+        for (ServerSpec s : spec.servers()) servers.put(s.name(), new Server(s, longUp));
         overrides.forEach((name, o) -> applyOverride(name, o, now, false));
         servers.values().forEach(this::startChecker);
 
@@ -471,7 +474,8 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
             return;
         }
         if (server == null) {
-            server = new Server(o.spec(), now);
+            // Added at runtime: ramps up. Read at the entity's start: was already serving.
+            server = new Server(o.spec(), startCheckers ? now : now - spec.slowStart().toNanos());
             servers.put(name, server);
             if (startCheckers) startChecker(server);
         } else if (!server.spec.equals(o.spec())) {
@@ -546,9 +550,10 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
 
     private void logStats() {
         Map<String, Object> perServer = new LinkedHashMap<>();
+        long now = System.nanoTime();
         for (Server s : servers.values())
             perServer.put(s.spec.name(), Map.of("active", s.active, "admin", s.admin.label(), "healthy", s.healthy,
-                    "weight", s.spec.weight()));
+                    "weight", s.spec.weight(), "effective_weight", Math.round(effectiveWeight(s, now) * 100) / 100.0));
         Map<String, Integer> perNode = new LinkedHashMap<>();
         leasesByNode.forEach((node, held) -> perNode.put(node, held.size()));
         getContext().getLog().info("pool stats {} {} {} {} {} {} {} {}", kv("pool", spec.name()), kv("node", selfNode),
