@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * nginx's smooth weighted round-robin: every pick adds each server's weight to its running score, takes the
- * highest, and subtracts the total from the winner. Weights 1/2/3 give C B C A B C: exact shares, interleaved,
+ * highest (the first on a tie), and subtracts the total from the winner. Weights 1/2/3 give C B A C B C: exact shares, interleaved,
  * and deterministic, which the cluster needs because one entity decides for every node.
  */
 public final class SmoothWeightedRoundRobin implements Balancer {
