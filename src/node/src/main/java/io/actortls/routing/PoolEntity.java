@@ -77,6 +77,7 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
     private record NodeRemoved(String node) implements Command {}
     private record GatewaysListed(Set<ActorRef<PoolGateway.Command>> gateways) implements Command {}
     private record OverridesLoaded(Map<String, ServerOverride> overrides) implements Command {}
+    private record OverridesUnread() implements Command {}
     private record OverrideWritten(ServerOverride override, boolean ok, ActorRef<AdminResult> replyTo,
                                    String message) implements Command {}
     private enum Tick implements Command { INSTANCE }
@@ -89,6 +90,7 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
     /** Gateways balance on these counts only when the entity does not answer: once a second is enough. */
     private static final Duration COUNTS_BROADCAST = Duration.ofSeconds(1);
     private static final Duration OVERRIDE_WRITE_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration OVERRIDE_READ_TIMEOUT = Duration.ofSeconds(2);
     private static final double SLOW_START_FLOOR = 0.1;
 
     public static Behavior<Command> create(String poolName, Map<String, PoolSpec> pools, String selfNode,
@@ -103,12 +105,17 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
                     Behaviors.withTimers(timers -> Behaviors.withStash(10_000, stash -> {
                         Key<LWWMap<String, ServerOverride>> key = overridesKey(poolName);
                         // Picks wait (stashed) until the runtime changes are known: a drained server must not get one.
-                        replicator.askGet(replyTo -> new Replicator.Get<>(key, Replicator.readLocal(), replyTo),
-                                response -> new OverridesLoaded(response instanceof Replicator.GetSuccess<LWWMap<String, ServerOverride>> ok
-                                        ? ok.get(key).getEntries() : Map.of()));
+                        // A majority read, because this node may have joined a moment ago; its own copy if that fails.
+                        replicator.askGet(replyTo -> new Replicator.Get<>(key, new Replicator.ReadMajority(OVERRIDE_READ_TIMEOUT), replyTo),
+                                PoolEntity::overridesRead);
                         return Behaviors.receive(Command.class)
                                 .onMessage(OverridesLoaded.class, loaded -> stash.unstashAll(new PoolEntity(ctx, timers,
                                         replicator, key, spec, selfNode, statsInterval, loaded.overrides())))
+                                .onMessage(OverridesUnread.class, m -> {
+                                    replicator.askGet(replyTo -> new Replicator.Get<>(key, Replicator.readLocal(), replyTo),
+                                            PoolEntity::overridesRead);
+                                    return Behaviors.same();
+                                })
                                 .onAnyMessage(m -> {
                                     stash.stash(m);
                                     return Behaviors.same();
@@ -116,6 +123,14 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
                                 .build();
                     })));
         });
+    }
+
+    private static Command overridesRead(Replicator.GetResponse<LWWMap<String, ServerOverride>> response) {
+        return switch (response) {
+            case Replicator.GetSuccess<LWWMap<String, ServerOverride>> ok -> new OverridesLoaded(ok.get(ok.key()).getEntries());
+            case Replicator.NotFound<LWWMap<String, ServerOverride>> none -> new OverridesLoaded(Map.of());
+            default -> new OverridesUnread();
+        };
     }
 
     static Key<LWWMap<String, ServerOverride>> overridesKey(String pool) {
