@@ -438,6 +438,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         failedServers.add(backend.name());
         toBackend.abort();
         toBackend = new Outlet();
+        // The failed attempt's stream still reports its end; until the next server is known that report would
+        // pass as current and end the new outlet, and the request would never go out.
+        backendAttempt++;
         askPoolForServer();
     }
 
