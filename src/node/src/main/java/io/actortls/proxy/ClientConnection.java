@@ -438,7 +438,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         failedServers.add(backend.name());
         toBackend.abort();
         toBackend = new Outlet();
-        backendAttempt++; // the failed attempt's last messages (its stream ending) must not touch the next outlet
+        // The failed attempt's stream still reports its end; until the next server is known that report would
+        // pass as current and end the new outlet, and the request would never go out.
+        backendAttempt++;
         askPoolForServer();
     }
 
