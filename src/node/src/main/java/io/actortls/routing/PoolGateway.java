@@ -179,6 +179,10 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         if (p == null) {
             // Answered too late: this node already decided without the entity, or the connection went away.
             entity(m.pool()).tell(new PoolEntity.Release(selfNode, m.leaseId()));
+            // Decided here and still open: the release also undid the count of a snapshot that reached the entity
+            // after its grant, so the lease is counted again, on the server this node chose.
+            if (held.containsKey(m.leaseId()))
+                entity(m.pool()).tell(new PoolEntity.Snapshot(selfNode, getContext().getSelf(), leasesOf(m.pool())));
             return this;
         }
         timers.cancel(m.leaseId());

@@ -5,6 +5,7 @@ import io.actortls.node.RunningNode;
 import io.actortls.testkit.BackendProcess;
 import io.actortls.testkit.ClusterPki;
 import io.actortls.testkit.Hocon;
+import io.actortls.testkit.RunningNodes;
 import io.actortls.testkit.TestPki;
 import io.actortls.testkit.Tools;
 import java.nio.file.Files;
@@ -12,9 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.StreamSupport;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -48,23 +46,12 @@ class ResumesTlsSessionsAcrossActorSystemsInOneJvmTest extends CrossNodeResumpti
             nodes.add(RunningNode.start(NodeConfig.load(file)));
             tlsPorts.add(tlsPort);
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!nodes.stream().allMatch(n -> membersUp(n) == 3)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the three actor systems did not form a cluster");
-            Thread.sleep(100);
-        }
-    }
-
-    private static long membersUp(RunningNode node) {
-        var members = Cluster.get(node.system()).state().getMembers();
-        return StreamSupport.stream(members.spliterator(), false).filter(m -> m.status() == MemberStatus.up()).count();
+        RunningNodes.awaitMembersUp(nodes, Duration.ofSeconds(60));
     }
 
     @AfterAll
     void stopNodes() throws InterruptedException {
-        // All at once: one by one, each leaving node waits on peers that are already gone.
-        List<Thread> stopping = nodes.stream().map(n -> Thread.ofPlatform().start(n::close)).toList();
-        for (Thread t : stopping) t.join(Duration.ofSeconds(90));
+        RunningNodes.stopAll(nodes);
         if (backend != null) backend.close();
     }
 
