@@ -23,8 +23,18 @@ public final class DemoBackendProcess implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * On a free port. Two backends started at once can be handed the same "free" port; the one that loses the
+     * bind exits, and is started again on another port.
+     */
     public static DemoBackendProcess start(String name) {
-        return start(name, Tools.freePort(), false);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start(name, Tools.freePort(), false);
+            } catch (IllegalStateException e) {
+                if (attempt == 3) throw e;
+            }
+        }
     }
 
     public static DemoBackendProcess start(String name, int port, boolean acceptProxy) {
@@ -78,12 +88,18 @@ public final class DemoBackendProcess implements AutoCloseable {
         }
     }
 
+    /** Until this process answers on the port: another process listening there does not count. */
     private void awaitListening() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline && process.isAlive()) {
             try (Socket probe = new Socket()) {
                 probe.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return;
+                probe.setSoTimeout(2000);
+                probe.getOutputStream().write("GET / HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String answer = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                if (answer.contains("Hello from " + name + "\n") && process.isAlive()) return;
+                break; // someone else's server on this port
             } catch (IOException notYet) {
                 if (!process.isAlive()) break;
                 try {
