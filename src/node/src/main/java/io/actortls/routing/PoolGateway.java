@@ -273,7 +273,8 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         Held h = held.remove(id);
         if (h == null) return;
         leaseByOwner.remove(h.owner());
-        entity(h.pool()).tell(new PoolEntity.Release(selfNode, id));
+        // A node-scoped pool's entity never counted this lease: it hears only of failures.
+        if (pools.get(h.pool()).spec.clusterWide()) entity(h.pool()).tell(new PoolEntity.Release(selfNode, id));
         if (outcome == LeaseOutcome.SERVER_FAILED) {
             pools.get(h.pool()).failing.add(h.server());
             entity(h.pool()).tell(new PoolEntity.Observed(h.server(), true, detail));
@@ -341,7 +342,9 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         return this;
     }
 
+    /** The leases the pool's entity counts: none for a node-scoped pool. */
     private Map<Long, String> leasesOf(String pool) {
+        if (!pools.get(pool).spec.clusterWide()) return Map.of();
         Map<Long, String> leases = new HashMap<>();
         held.forEach((id, h) -> {
             if (h.pool().equals(pool)) leases.put(id, h.server());
