@@ -336,9 +336,13 @@ done
 
 # ---- test 2: one node at full load, lc (scope cluster) against lcnode (scope node)
 LC_HOST=$(entity_of lc)
+LCNODE_HOST=$(entity_of lcnode)
 [ -n "$LC_HOST" ] || die "no node logged \"pool entity started pool=lc\""
+# The remote node: one not hosting lc's entity, preferably the one hosting lcnode's. A node-scope pool decides on
+# the node, but its gateway still sends each ended lease to the pool's entity (PoolGateway.giveBack); on lcnode's
+# host that message stays local, so the baseline has no cross-node traffic at all.
 REMOTE=""
-for n in x2 x3 x1; do [ "$n" = "$LC_HOST" ] || { REMOTE=$n; break; }; done
+for n in $LCNODE_HOST x2 x3 x1; do [ "$n" = "$LC_HOST" ] || { REMOTE=$n; break; }; done
 for n in $REMOTE $LC_HOST; do
   if [ "$n" = "$LC_HOST" ]; then where=local; else where=remote; fi
   log "test 2 on $n (lc's entity: $LC_HOST, $where): ${T2_WARM}s warm-up per pool, $ROUNDS round(s) of ${T2_DUR}s per pool"
@@ -388,6 +392,7 @@ stop_started $BE_PIDS
   printf 'steady_conns\t%s\n' "$STEADY_CONNS"
   printf 'remote_node\t%s\n' "$REMOTE"
   printf 'lc_host\t%s\n' "$LC_HOST"
+  printf 'lcnode_host\t%s\n' "$LCNODE_HOST"
   printf 'params\twarm-up %s s per pool over the three nodes (%s connections); peak %s s (%s connections); calibration %s s per step; test 1: %s s per pool and round, %s round(s); test 2: %s s warm-up per pool and node, %s s per measurement, %s round(s), %s connections; every connection: TLS 1.3 %s, ECDSA P-256, GET %s\n' \
     "$WARM" "$FULL_CONNS" "$PEAK_DUR" "$FULL_CONNS" "$CAL_DUR" "$T1_DUR" "$T1_ROUNDS" "$T2_WARM" "$T2_DUR" "$ROUNDS" "$FULL_CONNS" "$C13" "$GET"
   printf 'x_closes\t%s\n' "$XCLOSES"
