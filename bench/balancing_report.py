@@ -476,14 +476,17 @@ for s, label in ((S_REMOTE, "the pool's entity on another node (remote picks, th
     w(f"| client-side errors, all rounds | {sum(errors(r) for r in s['by']['lc'])} | "
       f"{sum(errors(r) for r in s['by']['lcnode'])} | |")
     w("")
-    w("Per round (in the order run):")
+    w("Per round (in the order run; the last column: CPU of processes outside this benchmark during each run, in % "
+      "of one CPU):")
     w("")
-    w(f"| round | order | `lc` handshakes/s | `lcnode` handshakes/s | rate ratio | `lc` µs/hs ({n}) | `lcnode` µs/hs ({n}) | CPU ratio |")
-    w("|---|---|---|---|---|---|---|---|")
+    w(f"| round | order | `lc` handshakes/s | `lcnode` handshakes/s | rate ratio | `lc` µs/hs ({n}) | `lcnode` µs/hs ({n}) | CPU ratio | other processes' CPU, `lc` / `lcnode` run |")
+    w("|---|---|---|---|---|---|---|---|---|")
     for rd, a, b in s["per_round"]:
         order = "lc, lcnode" if cost.index(a) < cost.index(b) else "lcnode, lc"
         ca, cb = us_per_hs(a, [n]), us_per_hs(b, [n])
-        w(f"| {rd} | {order} | {hs_rate(a):.0f} | {hs_rate(b):.0f} | {hs_rate(a) / hs_rate(b):.3f} | {ca:.0f} | {cb:.0f} | {ca / cb:.3f} |")
+        da, db = disturbance(a)[0], disturbance(b)[0]
+        dist = f"{da:.0f} % / {db:.0f} %" if da is not None and db is not None else "–"
+        w(f"| {rd} | {order} | {hs_rate(a):.0f} | {hs_rate(b):.0f} | {hs_rate(a) / hs_rate(b):.3f} | {ca:.0f} | {cb:.0f} | {ca / cb:.3f} | {dist} |")
     w("")
 
 # ---------------------------------------------------------------------------------------------- quality
