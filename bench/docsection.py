@@ -3,8 +3,9 @@
 
     python3 bench/docsection.py DOC NAME SOURCE
 
-Each benchmark script generates its own section: "single-node" (bench/run.sh, bench/report.py) and "cluster"
-(bench/cluster.sh, bench/cluster_report.py). In DOC a section lies between
+Each benchmark script generates its own section: "single-node" (bench/run.sh, bench/report.py), "cluster"
+(bench/cluster.sh, bench/cluster_report.py) and "balancing" (bench/balancing.sh, bench/balancing_report.py).
+In DOC a section lies between
     <!-- BEGIN SECTION NAME: ... -->  and  <!-- END SECTION NAME -->
 A DOC without such markers (as written before there was more than one section) is taken to be the "single-node"
 section as a whole. Sections are written in the order of ORDER, unknown ones after them.
@@ -13,8 +14,9 @@ import os
 import re
 import sys
 
-ORDER = ["single-node", "cluster"]
-WRITERS = {"single-node": "bench/run.sh (bench/report.py)", "cluster": "bench/cluster.sh (bench/cluster_report.py)"}
+ORDER = ["single-node", "cluster", "balancing"]
+WRITERS = {"single-node": "bench/run.sh (bench/report.py)", "cluster": "bench/cluster.sh (bench/cluster_report.py)",
+           "balancing": "bench/balancing.sh (bench/balancing_report.py)"}
 BEGIN = re.compile(r"^<!-- BEGIN SECTION ([a-z0-9-]+):.*-->\s*$")
 END = re.compile(r"^<!-- END SECTION ([a-z0-9-]+) -->\s*$")
 

@@ -7,8 +7,9 @@
 #   bench/run.sh --rounds N number of A/B rounds (default 3, --quick 1)
 #
 # Everything it makes lives under bench/run/ (git-ignored; wiped at the start of each run, except
-# bench/run/cluster-bench/ of bench/cluster.sh); every process it starts is stopped by PID on exit. It replaces
-# only its own section of docs/benchmarks.md (bench/cluster.sh writes the Cluster section). Only 127.0.0.1 is
+# bench/run/cluster-bench/ and bench/run/balancing-bench/ of bench/cluster.sh and bench/balancing.sh); every
+# process it starts is stopped by PID on exit. It replaces only its own section of docs/benchmarks.md
+# (bench/cluster.sh and bench/balancing.sh write theirs). Only 127.0.0.1 is
 # used. Environment knobs (all optional):
 #   BENCH_PORT_BASE   first port (default 18443); ActorTls EC/RSA base+0/+1, HAProxy base+10/+11, the fresh
 #                     instances of the idle test base+20/+21 and base+30/+31, backend base+37
@@ -152,7 +153,7 @@ wait_port() {   # wait_port PORT SECONDS
 
 # ---------------------------------------------------------------------------------------------- run directory, tools
 mkdir -p "$R"
-find "$R" -mindepth 1 -maxdepth 1 ! -name cluster-bench -exec rm -rf {} +   # bench/cluster.sh's run stays
+find "$R" -mindepth 1 -maxdepth 1 ! -name cluster-bench ! -name balancing-bench -exec rm -rf {} +   # the other scripts' runs stay
 mkdir -p "$R/pki"
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log "mode $MODE: $ROUNDS round(s); pinning: $PINNING"

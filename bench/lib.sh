@@ -1,0 +1,87 @@
+# bench/lib.sh - helpers shared by the benchmark scripts (sourced, not run). bench/balancing.sh uses it;
+# bench/run.sh and bench/cluster.sh still carry their own copies of the same functions.
+#
+# Before sourcing, set BENCH_NAME (used in messages). The caller owns PIDS: every process it starts goes into
+# PIDS, and bench_traps makes sure each of them is stopped, by PID, when the script exits.
+
+log() { echo "[$(date +%T)] $*"; }
+die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- prerequisites
+bench_prereqs() {   # bench_prereqs SHARED_DIR
+  local tool
+  for tool in cc openssl python3 awk sed ps; do
+    command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install -y build-essential openssl python3 procps)"
+  done
+  [ -f /usr/include/openssl/ssl.h ] || die "OpenSSL headers are missing (Debian: apt-get install -y libssl-dev)"
+  [ -f "$1/tlsload.c" ] && [ -f "$1/backend.c" ] || die "$1 (tlsload.c, backend.c) not found next to the repository"
+}
+
+bench_build_tools() {   # bench_build_tools SHARED_DIR OUT_DIR: tlsload and backend, from source
+  cc -std=c11 -O2 -Wall -Wextra -o "$2/tlsload" "$1/tlsload.c" -lssl -lcrypto -lpthread
+  cc -std=c11 -O2 -Wall -Wextra -o "$2/backend" "$1/backend.c" -lpthread
+}
+
+# ---------------------------------------------------------------------------------------------- ports
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {   # wait_port PORT SECONDS
+  local k
+  for k in $(seq 1 $(($2 * 10))); do port_busy "$1" && return 0; sleep 0.1; done
+  return 1
+}
+ports_free() {   # ports_free KNOB PORT...: dies naming the environment knob that moves them
+  local p
+  for p in "${@:2}"; do
+    if port_busy "$p"; then die "port $p on 127.0.0.1 is in use; pick other ports with $1"; fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------- process control
+PIDS=()
+stop_pids() {   # SIGTERM PIDs we started (all at once: a cluster node waits for the others while leaving),
+  local pid k left   # wait up to 30 s, then SIGKILL
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for k in $(seq 1 300); do
+    left=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    [ $left = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "$@"; do
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+forget() {   # forget PIDs: they have been waited for; never signal them again (their numbers may be reused)
+  local i p
+  for p in "$@"; do
+    for i in "${!PIDS[@]}"; do [ "${PIDS[$i]}" != "$p" ] || unset 'PIDS[i]'; done
+  done
+  PIDS=("${PIDS[@]}")
+}
+stop_started() { stop_pids "$@"; forget "$@"; }
+bench_cleanup() {
+  trap - EXIT INT TERM
+  [ ${#PIDS[@]} = 0 ] || stop_pids "${PIDS[@]}"
+}
+bench_traps() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# ---------------------------------------------------------------------------------------------- measurement
+HZ=$(getconf CLK_TCK)
+ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }        # utime+stime, clock ticks
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
+stat_cpu() { awk '/^cpu /{print $2 + $3 + $4, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # busy steal total
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# machine_meta: key<TAB>value lines describing the machine and the software (for a meta.tsv)
+machine_meta() {
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'cpu_model\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  printf 'kernel\t%s\n' "$(uname -sr)"
+  printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+  printf 'mem\t%s\n' "$(awk '/^MemTotal:/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  printf 'openssl_cli\t%s\n' "$(openssl version)"
+}
