@@ -504,12 +504,13 @@ w("### Measurement quality")
 w("")
 measured = [r for r in records if r["kind"] in ("picks", "cost")]
 dist = [disturbance(r) for r in measured]
-others = [d[0] for d in dist if d[0] is not None]
 steals = [d[1] for d in dist if d[1] is not None]
-if others:
-    w(f"- CPU used by other processes during the measured runs (busy time in `/proc/stat` minus the three nodes, the "
-      f"backends and tlsload): median {statistics.median(others):.0f} %, max {max(others):.0f} % of one CPU"
-      + (" — **the machine was not idle; treat these numbers with suspicion**." if max(others) > 5 else "."))
+for kinds, label in ((("peak", "calibrate"), "the peak and the calibration"), (("picks",), "test 1"), (("cost",), "test 2")):
+    others = [d[0] for d in (disturbance(r) for r in records if r["kind"] in kinds) if d[0] is not None]
+    if others:
+        w(f"- CPU used by other processes during {label} (busy time in `/proc/stat` minus the three nodes, the "
+          f"backends and tlsload, per run): median {statistics.median(others):.0f} %, max {max(others):.0f} % of one CPU"
+          + (" — **the machine was not idle then; treat these numbers with suspicion**." if max(others) > 5 else "."))
 if steals:
     w(f"- Hypervisor steal time: median {statistics.median(steals):.1f} %, max {max(steals):.1f} %.")
 loads = [float(r["load"].split()[0]) for r in measured if r.get("load")]
