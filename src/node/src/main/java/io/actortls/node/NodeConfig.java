@@ -277,9 +277,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     }
 
     private static Duration nonNegative(Config c, String path) {
-        Duration value = c.getDuration(path);
-        if (value.isNegative()) throw new ConfigurationException(ROOT + "." + path, "negative");
-        return value;
+        return nonNegative(c, path, ROOT);
     }
 
     private static TlsSettings tlsSettings(Config t) {
@@ -452,9 +450,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     }
 
     private static Duration positive(Config c, String path) {
-        Duration value = c.getDuration(path);
-        if (value.isZero() || value.isNegative()) throw new ConfigurationException(ROOT + "." + path, "must be positive");
-        return value;
+        return positiveDuration(c, path, ROOT);
     }
 
     /** Top-level keys, and keys of the fixed sections, must all be documented in pekko.hocon. */
