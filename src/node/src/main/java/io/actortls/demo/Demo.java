@@ -16,6 +16,7 @@ public final class Demo {
 
     static final int TLS_PORT = 8443;
     static final int CLUSTER_PORT = 25520;
+    static final int MANAGEMENT_PORT = 7626;
 
     public static int run(String[] args) {
         String backend = null;
@@ -35,7 +36,7 @@ public final class Demo {
             }
             Path config = home.resolve("demo.hocon");
             Files.writeString(config, DemoSetup.nodeConfig(vhosts, List.of(new DemoSetup.Server("backend-1", backend, 1)),
-                    "roundrobin", TLS_PORT, CLUSTER_PORT, List.of(), stores));
+                    "roundrobin", TLS_PORT, CLUSTER_PORT, MANAGEMENT_PORT, List.of(), stores));
             System.out.printf("""
                     ActorTls demo: TLS on https://localhost:%d -> backend %s
                       try:  curl --cacert .actortls/ca.crt https://localhost:8443/

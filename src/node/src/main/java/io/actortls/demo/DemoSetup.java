@@ -4,7 +4,12 @@ import io.actortls.node.Main;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 
 /** What `actortls demo` and `actortls local-cluster` share: demo backends as processes and node configuration. */
@@ -65,7 +70,8 @@ final class DemoSetup {
      * {@code algorithm} and checked over HTTP every second, on the given ports.
      */
     static String nodeConfig(List<DemoCertificates.Vhost> vhosts, List<Server> servers, String algorithm, int tlsPort,
-                             int clusterPort, List<String> seeds, ClusterCertificates.NodeStores stores) {
+                             int clusterPort, int managementPort, List<String> seeds, ClusterCertificates.NodeStores stores)
+            throws IOException {
         StringBuilder hocon = new StringBuilder("""
                 # Written by `actortls demo` / `actortls local-cluster` on each start.
                 actortls {
@@ -81,6 +87,10 @@ final class DemoSetup {
                       trust-store-password = "%s"
                     }
                   }
+                  management {
+                    port = %d
+                    token-file = "%s"
+                  }
                   pools {
                     demo {
                       algorithm = "%s"
@@ -92,7 +102,7 @@ final class DemoSetup {
                   }
                   vhosts {
                 """.formatted(tlsPort, clusterPort, quoted(seeds), stores.keyStore(), stores.password(),
-                stores.trustStore(), stores.password(), algorithm, String.join(",\n", servers.stream().map(s ->
+                stores.trustStore(), stores.password(), managementPort, managementToken(), algorithm, String.join(",\n", servers.stream().map(s ->
                         "        { name = \"%s\", address = \"%s\", weight = %d }".formatted(s.name(), s.address(), s.weight()))
                         .toList())));
         for (DemoCertificates.Vhost v : vhosts) {
@@ -107,6 +117,24 @@ final class DemoSetup {
                     """.formatted(v.name(), v.name(), v.certificate(), v.key()));
         }
         return hocon.append("  }\n}\n").toString();
+    }
+
+    /**
+     * The demo's management token, made on first use (random, readable by this user only) and kept, so that the
+     * CLI finds it ({@code .actortls/management.token}) without being told.
+     */
+    static Path managementToken() throws IOException {
+        Path file = home().resolve("management.token");
+        if (!Files.isRegularFile(file)) {
+            Files.createDirectories(file.getParent());
+            byte[] random = new byte[24];
+            new SecureRandom().nextBytes(random);
+            Path partial = Files.createTempFile(file.getParent(), "management", ".token",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(partial, HexFormat.of().formatHex(random) + "\n");
+            Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
+        }
+        return file;
     }
 
     private static String quoted(List<String> items) {

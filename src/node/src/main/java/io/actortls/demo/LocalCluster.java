@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * {@code actortls local-cluster --nodes N [--algorithm roundrobin|leastconn|source]}: N nodes as N separate JVM
  * processes on 127.0.0.1, forming one cluster through node 1, with the demo's vhosts and certificates in front of
  * the pool {@code demo}: three demo backend processes {@code backend-1..3} with weights 1, 2, 3. Node i serves
- * TLS on 8443+i-1 and the cluster channel on 25520+i-1. Runs in the foreground; SIGINT or SIGTERM stops every
+ * TLS on 8443+i-1, the cluster channel on 25520+i-1 and the management API on 7626+i-1 (token in
+ * {@code .actortls/management.token}). Runs in the foreground; SIGINT or SIGTERM stops every
  * process it started.
  */
 public final class LocalCluster {
@@ -24,6 +25,7 @@ public final class LocalCluster {
 
     static final int FIRST_TLS_PORT = 8443;
     static final int FIRST_CLUSTER_PORT = 25520;
+    static final int FIRST_MANAGEMENT_PORT = 7626;
     static final int BACKENDS = 3;
 
     public static int run(String[] args) {
@@ -63,17 +65,20 @@ public final class LocalCluster {
                 ClusterCertificates.NodeStores stores = ClusterCertificates.ensure(home, i);
                 Path config = dir.resolve("node-" + i + ".hocon");
                 Files.writeString(config, DemoSetup.nodeConfig(vhosts, servers, algorithm,
-                        FIRST_TLS_PORT + i - 1, FIRST_CLUSTER_PORT + i - 1, List.of(seed), stores));
+                        FIRST_TLS_PORT + i - 1, FIRST_CLUSTER_PORT + i - 1, FIRST_MANAGEMENT_PORT + i - 1, List.of(seed), stores));
                 processes.add(startNode(i, config));
             }
             System.out.printf("""
-                    ActorTls local cluster: %d nodes, TLS on 127.0.0.1:%d..%d
+                    ActorTls local cluster: %d nodes, TLS on 127.0.0.1:%d..%d, management API on 127.0.0.1:%d..%d
                       pool demo (%s): %s
                       try:  curl --cacert .actortls/ca.crt https://localhost:8443/
                             curl --cacert .actortls/ca.crt https://localhost:8443/hold?s=30
+                            ./actortls cluster show          (token: .actortls/management.token)
+                            ./actortls connect 127.0.0.1:%d
                       stop: Ctrl-C
-                    %n""", nodes, FIRST_TLS_PORT, FIRST_TLS_PORT + nodes - 1, algorithm, servers.stream()
-                    .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList());
+                    %n""", nodes, FIRST_TLS_PORT, FIRST_TLS_PORT + nodes - 1, FIRST_MANAGEMENT_PORT,
+                    FIRST_MANAGEMENT_PORT + nodes - 1, algorithm, servers.stream()
+                    .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList(), FIRST_MANAGEMENT_PORT);
             for (Process p : processes) p.waitFor();
             return 0;
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package io.actortls.node;
 
 import ch.qos.logback.classic.Level;
+import io.actortls.cli.ActorTlsCli;
 import io.actortls.demo.Demo;
 import io.actortls.demo.ClusterCertificates;
 import io.actortls.demo.DemoBackend;
@@ -14,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entry point of the {@code actortls} launcher. Exit codes: 0 after a clean stop, 2 for invalid configuration or
+ * Entry point of the {@code actortls} launcher: the commands that run nodes are here, every other one is a
+ * management command of {@link ActorTlsCli}. Exit codes: 0 after a clean stop, 2 for invalid configuration or
  * usage (before anything binds), 1 for anything else.
  */
 public final class Main {
@@ -30,7 +32,9 @@ public final class Main {
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
                    actortls demo-backend --port N [--name NAME] [--accept-proxy]   run the demo HTTP backend
                    actortls cluster-certs [--dir DIR] [--nodes N]  make a cluster CA and N node key stores in DIR/cluster
-                   actortls test                           run the test suite (the launcher script handles this)""";
+                   actortls test                           run the test suite (the launcher script handles this)
+                   actortls <management command>           e.g. cluster show, pools list, connect HOST:PORT;
+                                                           `actortls --help` lists them""";
 
     public static void main(String[] args) {
         if (args.length == 0) usage("no command given");
@@ -41,11 +45,11 @@ public final class Main {
             case "demo-backend" -> DemoBackend.run(rest);
             case "local-cluster" -> LocalCluster.run(rest);
             case "cluster-certs" -> ClusterCertificates.run(rest);
-            case "-h", "--help", "help" -> {
+            case "help-node" -> {
                 System.out.println(USAGE);
                 yield 0;
             }
-            default -> usage("unknown command: " + args[0]);
+            default -> ActorTlsCli.run(args);
         };
         System.exit(status);
     }

@@ -34,7 +34,7 @@ import java.util.Set;
  */
 public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<VirtualHost> vhosts, String defaultVhost,
                          UnknownServerName unknownSni, Map<String, Pool> pools, Cluster cluster, Sessions sessions,
-                         Tickets tickets, Logging log, Config pekko) {
+                         Tickets tickets, Management management, Logging log, Config pekko) {
 
     /** @param timeouts the node's timeouts with this listener's overrides */
     public record Listener(String key, String name, String host, int port, int maxConnections, int backlog,
@@ -75,6 +75,9 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                            Duration statsInterval) {}
 
     public record Tickets(Duration rotationInterval) {}
+
+    /** @param token empty: the management API refuses every authenticated call */
+    public record Management(String host, int port, String token, Duration askTimeout) {}
 
     /** The actor system's name: part of every cluster address, so the same on every node. */
     public static final String SYSTEM_NAME = "actortls";
@@ -238,7 +241,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         Config pekkoOverlay = ConfigFactory.parseMap(Map.of("pekko.cluster.seed-nodes",
                 cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList()));
         return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, Map.copyOf(pools),
-                cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")),
+                cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")), management(c.getConfig("management")),
                 new Logging(format.equals("json"), level, statsInterval), pekkoOverlay.withFallback(all));
     }
 
@@ -267,6 +270,27 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 throw new ConfigurationException(key + ".tls." + store, "file " + Path.of(path).toAbsolutePath() + " does not exist" + hint);
         }
         return new Cluster(host, port, List.copyOf(seeds));
+    }
+
+    private static Management management(Config m) {
+        String key = ROOT + ".management";
+        if (m.getString("host").isBlank()) throw new ConfigurationException(key + ".host", "empty");
+        int port = m.getInt("port");
+        if (port < 0 || port > 65535) throw new ConfigurationException(key + ".port", port + " is not a TCP port");
+        String token = m.getString("token").strip();
+        String tokenFile = m.getString("token-file");
+        if (!tokenFile.isBlank()) {
+            if (!token.isEmpty()) throw new ConfigurationException(key + ".token-file", "set together with token: choose one");
+            try {
+                token = Files.readString(Path.of(tokenFile)).strip();
+            } catch (java.io.IOException e) {
+                throw new ConfigurationException(key + ".token-file", "cannot read " + Path.of(tokenFile).toAbsolutePath() + ": " + e);
+            }
+            if (token.isEmpty()) throw new ConfigurationException(key + ".token-file", Path.of(tokenFile).toAbsolutePath() + " is empty");
+        }
+        if (!token.isEmpty() && token.length() < 16)
+            throw new ConfigurationException(key + ".token", "shorter than 16 characters: too easy to guess");
+        return new Management(m.getString("host"), port, token, positiveDuration(m, "ask-timeout", key));
     }
 
     private static Sessions sessions(Config c) {
@@ -460,7 +484,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 throw new ConfigurationException(ROOT + "." + key, "unknown key (see pekko.hocon for the documented keys)");
         }
         for (String section : List.of("tls", "log", "listener-defaults", "vhost-defaults", "pool-defaults", "cluster",
-                "cluster.tls", "sessions", "tickets"))
+                "cluster.tls", "sessions", "tickets", "management"))
             rejectUnknown(c.getConfig(section), reference.getConfig(section), Set.of(), ROOT + "." + section);
     }
 

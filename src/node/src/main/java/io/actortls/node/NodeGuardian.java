@@ -1,5 +1,7 @@
 package io.actortls.node;
 
+import io.actortls.admin.AdminServices;
+import io.actortls.admin.NodeAdmin;
 import io.actortls.proxy.ClientConnection;
 import io.actortls.proxy.Listener;
 import io.actortls.routing.PoolEntity;
@@ -18,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -27,12 +30,13 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * The node's guardian: joins the cluster, starts the session replicator, the ticket-key installer and the
  * cluster-wide ticket-key rotator (a singleton), the pool entities' sharding and this node's pool gateway, then
- * one {@link Listener} per configured listener. Completes
- * {@code started} once all listeners are bound, or exceptionally with the first that could not bind.
+ * one {@link Listener} per configured listener, and the management endpoint. Completes
+ * {@code started} once all listeners and the management endpoint are bound, or exceptionally with the first that could not bind.
  */
 public final class NodeGuardian {
     private NodeGuardian() {}
@@ -40,6 +44,7 @@ public final class NodeGuardian {
     public sealed interface Command {}
     private record ListenerStatus(Listener.Status status) implements Command {}
     private record MembershipChanged(ClusterEvent.MemberEvent event) implements Command {}
+    private record ManagementStarted(String uri, Throwable failure) implements Command {}
 
     /** A listener could not bind; {@link Main} turns this into exit code 2. */
     public static final class BindException extends RuntimeException {
@@ -81,22 +86,45 @@ public final class NodeGuardian {
                         replicator, config.sessions().fetchTimeout(), sessions.metrics());
                 ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
             }
+            var adminServices = AdminServices.get(ctx.getSystem());
+            var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
+            adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls));
+            ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
+                    (uri, failure) -> new ManagementStarted(uri == null ? null : uri.toString(), failure));
+
             Set<String> ready = new HashSet<>();
+            boolean[] managementUp = {false};
+            Runnable completeIfReady = () -> {
+                if (ready.size() == config.listeners().size() && managementUp[0] && !started.isDone()) {
+                    ctx.getLog().info("ActorTls node ready: {} listener(s), {} virtual host(s), cluster address {}",
+                            ready.size(), config.vhosts().size(), selfAddress);
+                    started.complete(null);
+                }
+            };
             Set<Address> up = new HashSet<>();
             return Behaviors.receive(Command.class)
                     .onMessage(ListenerStatus.class, m -> {
                         switch (m.status()) {
                             case Listener.Ready r -> {
                                 ready.add(r.listener());
-                                if (ready.size() == config.listeners().size()) {
-                                    ctx.getLog().info("ActorTls node ready: {} listener(s), {} virtual host(s), cluster address {}",
-                                            ready.size(), config.vhosts().size(), selfAddress);
-                                    started.complete(null);
-                                }
+                                completeIfReady.run();
                             }
                             case Listener.Failed f -> started.completeExceptionally(new BindException(
                                     keyByName.get(f.listener()) + ": cannot listen on " + f.address() + ": "
                                             + rootMessage(f.cause()), f.cause()));
+                        }
+                        return Behaviors.same();
+                    })
+                    .onMessage(ManagementStarted.class, m -> {
+                        var management = config.management();
+                        if (m.failure() != null) {
+                            started.completeExceptionally(new BindException("actortls.management.port: cannot listen on "
+                                    + management.host() + ":" + management.port() + ": " + rootMessage(m.failure()), m.failure()));
+                        } else {
+                            ctx.getLog().info("management API on {}{}", m.uri(),
+                                    management.token().isEmpty() ? " (no token configured: every call but /alive and /ready is refused)" : "");
+                            managementUp[0] = true;
+                            completeIfReady.run();
                         }
                         return Behaviors.same();
                     })

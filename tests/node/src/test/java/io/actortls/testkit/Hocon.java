@@ -14,8 +14,12 @@ public final class Hocon {
     private final List<String> listeners = new ArrayList<>();
     private String defaultVhost = "";
     private int clusterPort = Tools.freePort();
+    private final int managementPort = Tools.freePort();
     private List<String> seeds = List.of();
     private ClusterCertificates.NodeStores stores = ClusterPki.stores(1);
+
+    /** The management token of every test node. */
+    public static final String MANAGEMENT_TOKEN = "test-management-token-0123456789";
 
     public Hocon(int port) {
         this.port = port;
@@ -93,6 +97,11 @@ public final class Hocon {
         return this;
     }
 
+    /** The node's management API as host:port. */
+    public String management() {
+        return "127.0.0.1:" + managementPort;
+    }
+
     public String render() {
         String moreListeners = listeners.stream().map(l -> ", " + l).collect(Collectors.joining());
         return """
@@ -109,6 +118,10 @@ public final class Hocon {
                       trust-store-password = "%s"
                     }
                   }
+                  management {
+                    port = %d
+                    token = "%s"
+                  }
                   vhosts {
                 %s
                   }
@@ -118,7 +131,7 @@ public final class Hocon {
                 %s
                 }
                 """.formatted(port, moreListeners, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),
-                stores.trustStore(), stores.password(), String.join("\n", vhosts), String.join("\n", pools),
+                stores.trustStore(), stores.password(), managementPort, MANAGEMENT_TOKEN, String.join("\n", vhosts), String.join("\n", pools),
                 String.join("\n", extra));
     }
 

@@ -1,0 +1,31 @@
+package io.actortls.admin;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The management API of one node: every route behind the token, each capability's routes in a class of its own.
+ * Every call that may change something is logged (method and path; never the token).
+ */
+final class AdminRoutes {
+    private AdminRoutes() {}
+
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.actortls.admin.audit");
+
+    static Route create(ActorSystem<?> system, AdminServices.NodeHandles handles) {
+        return TokenAuthentication.required(handles.config().management().token(), () -> extractRequest(request -> {
+            if (!request.method().equals(HttpMethods.GET))
+                AUDIT.info("management call {} {}", request.method().value(), request.getUri().path()
+                        + request.getUri().rawQueryString().map(q -> "?" + q).orElse(""));
+            return concat(
+                    ClusterRoutes.create(system, handles),
+                    NodeRoutes.create(system, handles));
+        }));
+    }
+}
