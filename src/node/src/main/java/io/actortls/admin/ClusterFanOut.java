@@ -14,6 +14,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
@@ -31,9 +32,16 @@ public final class ClusterFanOut {
         }
     }
 
+    /** Asks every node's {@link NodeAdmin}. */
     public static <T> CompletionStage<List<NodeReply<T>>> askAll(ActorSystem<?> system,
                                                                  Function<ActorRef<T>, NodeAdmin.Command> question,
                                                                  Duration timeout) {
+        return askAll(system, NodeAdmin.KEY, question, timeout);
+    }
+
+    /** Asks every node's actor registered under {@code key} (one per node). */
+    public static <C, T> CompletionStage<List<NodeReply<T>>> askAll(ActorSystem<?> system, ServiceKey<C> key,
+                                                                    Function<ActorRef<T>, C> question, Duration timeout) {
         Cluster cluster = Cluster.get(system);
         Address self = cluster.selfMember().address();
         Set<String> expected = new TreeSet<>();
@@ -42,14 +50,14 @@ public final class ClusterFanOut {
                     || member.address().equals(self))
                 expected.add(hostPort(member.address()));
         CompletionStage<Receptionist.Listing> listing = AskPattern.ask(system.receptionist(),
-                replyTo -> Receptionist.find(NodeAdmin.KEY, replyTo), timeout, system.scheduler());
+                replyTo -> Receptionist.find(key, replyTo), timeout, system.scheduler());
         return listing.thenCompose(l -> {
             List<CompletableFuture<NodeReply<T>>> asks = new ArrayList<>();
-            for (ActorRef<NodeAdmin.Command> admin : l.getServiceInstances(NodeAdmin.KEY)) {
+            for (ActorRef<C> admin : l.getServiceInstances(key)) {
                 Address address = admin.path().address();
                 String node = hostPort(address.hasGlobalScope() ? address : self);
                 expected.remove(node);
-                asks.add(AskPattern.<NodeAdmin.Command, T>ask(admin, question::apply, timeout, system.scheduler())
+                asks.add(AskPattern.<C, T>ask(admin, question::apply, timeout, system.scheduler())
                         .handle((reply, failure) -> failure == null ? new NodeReply<>(node, reply, null)
                                 : new NodeReply<T>(node, null, "no answer within " + timeout.toMillis() + " ms"))
                         .toCompletableFuture());
