@@ -30,6 +30,12 @@ final class ConnectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HOST:PORT", arity = "0..1", description = "management API (default: as --node)")
     String node;
 
+    /** In $HOME as shells keep theirs (Java's user.home ignores $HOME). */
+    private static Path historyFile() {
+        String home = System.getenv("HOME");
+        return Path.of(home == null || home.isBlank() ? System.getProperty("user.home") : home, ".actortls_history");
+    }
+
     @Override
     public Integer call() throws IOException {
         Target target = Target.resolve(node != null ? node : root.node, root.token);
@@ -40,7 +46,7 @@ final class ConnectCommand implements Callable<Integer> {
             LineReader reader = LineReaderBuilder.builder().terminal(terminal)
                     .completer(new PicocliJLineCompleter(model.getCommandSpec()))
                     .parser(new DefaultParser())
-                    .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".actortls_history"))
+                    .variable(LineReader.HISTORY_FILE, historyFile())
                     .build();
             writer.println("Connected to " + target.node() + ". Type help for the commands, exit to leave.");
             String prompt = "[" + target.node() + "] actortls> ";
