@@ -53,6 +53,7 @@ public final class NodeMetrics {
     private static final double[] PICK_BOUNDS =
             {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1};
 
+    // Exemplars are off throughout: there is no tracing to link them to, and they would cost every increment a check.
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Map<HandshakeKind, CounterDataPoint> handshakes = new EnumMap<>(HandshakeKind.class);
     private final Map<HandshakeKind, DistributionDataPoint> handshakeSeconds = new EnumMap<>(HandshakeKind.class);
@@ -67,28 +68,29 @@ public final class NodeMetrics {
         Counter handshakeCounter = Counter.builder().name("actortls_tls_handshakes_total")
                 .help("TLS handshakes completed, by kind: full, resumed_local (a session made on this node), "
                         + "resumed_remote (a session made on another node)")
-                .labelNames("kind").register(registry);
+                .labelNames("kind").withoutExemplars().register(registry);
         Histogram handshakeHistogram = Histogram.builder().name("actortls_tls_handshake_duration_seconds")
                 .help("Time from accepting the connection to the completed TLS handshake, by kind")
-                .labelNames("kind").classicOnly().classicUpperBounds(HANDSHAKE_BOUNDS).register(registry);
+                .labelNames("kind").classicOnly().classicUpperBounds(HANDSHAKE_BOUNDS).withoutExemplars()
+                .register(registry);
         for (HandshakeKind kind : HandshakeKind.values()) {
             handshakes.put(kind, handshakeCounter.labelValues(kind.label));
             handshakeSeconds.put(kind, handshakeHistogram.labelValues(kind.label));
         }
 
         accepted = Counter.builder().name("actortls_connections_accepted_total")
-                .help("Client connections accepted by this node's listeners").register(registry);
+                .help("Client connections accepted by this node's listeners").withoutExemplars().register(registry);
         open = Gauge.builder().name("actortls_connections_open")
-                .help("Client connections open on this node").register(registry);
+                .help("Client connections open on this node").withoutExemplars().register(registry);
         Counter closeCounter = Counter.builder().name("actortls_connections_closed_total")
                 .help("Client connections closed, by reason (see CloseReason in the docs)")
-                .labelNames("reason").register(registry);
+                .labelNames("reason").withoutExemplars().register(registry);
         for (CloseReason reason : CloseReason.values()) closes.put(reason, closeCounter.labelValues(reason.label()));
 
         Counter bytes = Counter.builder().name("actortls_bytes_total")
                 .help("Bytes through this node: client_in/client_out are TLS bytes from/to clients, "
                         + "backend_in/backend_out plaintext from/to backends")
-                .labelNames("direction").register(registry);
+                .labelNames("direction").withoutExemplars().register(registry);
         clientIn = bytes.labelValues("client_in");
         clientOut = bytes.labelValues("client_out");
         backendIn = bytes.labelValues("backend_in");
@@ -96,10 +98,11 @@ public final class NodeMetrics {
 
         pickSeconds = Histogram.builder().name("actortls_pool_pick_duration_seconds")
                 .help("Time from a connection asking its pool for a server to the server being known, by pool")
-                .labelNames("pool").classicOnly().classicUpperBounds(PICK_BOUNDS).register(registry);
+                .labelNames("pool").classicOnly().classicUpperBounds(PICK_BOUNDS).withoutExemplars()
+                .register(registry);
         serverConnections = Gauge.builder().name("actortls_server_connections")
                 .help("Connections this node's clients hold to each server (this node's leases, not the cluster's)")
-                .labelNames("pool", "server").register(registry);
+                .labelNames("pool", "server").withoutExemplars().register(registry);
 
         Supplier<SessionStats> stats = () -> sessions.stats("");
         GaugeWithCallback.builder().name("actortls_session_cache_entries")
