@@ -1,5 +1,7 @@
 package io.actortls.admin;
 
+import io.actortls.logging.RecentLogLines;
+import io.actortls.metrics.NodeMetrics;
 import io.actortls.node.NodeConfig;
 import io.actortls.routing.PoolGateway;
 import io.actortls.session.SessionReplicator;
@@ -22,10 +24,13 @@ public final class AdminServices implements Extension {
      * @param admin    this node's {@link NodeAdmin}
      * @param sessions this node's session replicator
      * @param pools    this node's pool gateway
+     * @param metrics  this node's Prometheus metrics
+     * @param recentLines the JVM's last log lines
      */
     public record NodeHandles(NodeConfig config, String self, ActorRef<NodeAdmin.Command> admin,
                               ActorRef<SessionReplicator.Command> sessions, ActorRef<PoolGateway.Command> pools,
-                              SessionServices sessionServices, TlsFrontend tls) {}
+                              SessionServices sessionServices, TlsFrontend tls, NodeMetrics metrics,
+                              RecentLogLines recentLines) {}
 
     public static final ExtensionId<AdminServices> ID = new Id();
 

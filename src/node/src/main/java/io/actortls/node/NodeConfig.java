@@ -67,7 +67,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     public record Timeouts(Duration handshake, Duration clientIdle, Duration backendIdle, Duration backendConnect,
                            Duration lifetime, Duration tcpKeepalive) {}
 
-    public record Logging(boolean json, String level, Duration statsInterval) {}
+    public record Logging(boolean json, String level, Duration statsInterval, int memoryLines) {}
 
     public record Cluster(String host, int port, List<String> seedNodes) {}
 
@@ -237,12 +237,14 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(level))
             throw new ConfigurationException(ROOT + ".log.level", "\"" + level + "\" is not a log level");
         Duration statsInterval = nonNegative(c, "log.stats-interval");
+        int memoryLines = c.getInt("log.memory-lines");
+        if (memoryLines < 1) throw new ConfigurationException(ROOT + ".log.memory-lines", "must be at least 1, is " + memoryLines);
 
         Config pekkoOverlay = ConfigFactory.parseMap(Map.of("pekko.cluster.seed-nodes",
                 cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList()));
         return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, Map.copyOf(pools),
                 cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")), management(c.getConfig("management")),
-                new Logging(format.equals("json"), level, statsInterval), pekkoOverlay.withFallback(all));
+                new Logging(format.equals("json"), level, statsInterval, memoryLines), pekkoOverlay.withFallback(all));
     }
 
     /** The Artery address of the node at "host:port". */

@@ -1,7 +1,10 @@
 package io.actortls.node;
 
 import io.actortls.admin.AdminServices;
+import io.actortls.admin.LogLevelAdmin;
 import io.actortls.admin.NodeAdmin;
+import io.actortls.logging.RecentLogLines;
+import io.actortls.metrics.NodeMetrics;
 import io.actortls.proxy.ClientConnection;
 import io.actortls.proxy.Listener;
 import io.actortls.routing.PoolEntity;
@@ -56,6 +59,8 @@ public final class NodeGuardian {
     public static Behavior<Command> create(NodeConfig config, TlsFrontend tls, SessionServices sessions,
                                            CompletableFuture<Void> started) {
         return Behaviors.setup(ctx -> {
+            RecentLogLines recentLines = RecentLogLines.install(config.log().memoryLines(), config.log().json());
+            NodeMetrics metrics = NodeMetrics.create(sessions);
             Cluster cluster = Cluster.get(ctx.getSystem());
             Address self = cluster.selfMember().address();
             if (config.cluster().seedNodes().isEmpty()) cluster.manager().tell(Join.create(self));
@@ -74,7 +79,8 @@ public final class NodeGuardian {
             config.pools().forEach((name, pool) -> poolSpecs.put(name, pool.routing()));
             ClusterSharding.get(ctx.getSystem()).init(Entity.of(PoolEntity.TYPE, entity ->
                     PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval())));
-            var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString(), config.log().statsInterval()), "pools");
+            var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString(), config.log().statsInterval(), metrics),
+                    "pools");
 
             Map<String, NodeConfig.VirtualHost> vhosts = new LinkedHashMap<>();
             config.vhosts().forEach(v -> vhosts.put(v.name(), v));
@@ -83,12 +89,14 @@ public final class NodeGuardian {
             for (NodeConfig.Listener l : config.listeners()) {
                 keyByName.put(l.name(), l.key());
                 var settings = new ClientConnection.Settings(tls, l.timeouts(), Map.copyOf(vhosts), config.pools(), gateway,
-                        replicator, config.sessions().fetchTimeout(), sessions.metrics());
+                        replicator, config.sessions().fetchTimeout(), sessions.metrics(), metrics);
                 ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
             }
             var adminServices = AdminServices.get(ctx.getSystem());
             var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
-            adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls));
+            ctx.spawn(LogLevelAdmin.create(), "log-levels");
+            adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls,
+                    metrics, recentLines));
             ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
                     (uri, failure) -> new ManagementStarted(uri == null ? null : uri.toString(), failure));
 

@@ -2,6 +2,7 @@ package io.actortls.proxy;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.actortls.metrics.NodeMetrics;
 import io.actortls.node.NodeConfig;
 import io.actortls.routing.LeaseOutcome;
 import io.actortls.routing.PoolGateway;
@@ -98,7 +99,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     public record Settings(TlsFrontend tls, NodeConfig.Timeouts timeouts, Map<String, NodeConfig.VirtualHost> vhosts,
                            Map<String, NodeConfig.Pool> pools, ActorRef<PoolGateway.Command> gateway,
                            ActorRef<SessionReplicator.Command> sessions, Duration sessionFetchTimeout,
-                           SessionMetrics sessionMetrics) {}
+                           SessionMetrics sessionMetrics, NodeMetrics metrics) {}
 
     private static final Logger accessLog = LoggerFactory.getLogger("actortls.connection");
     /** Most plaintext decrypted per step: one write to the backend at a time, of at most this much. */
@@ -252,6 +253,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         clientAck = m.ack();
         byte[] ciphertext = m.bytes().toArrayUnsafe();
         clientBytesIn += ciphertext.length;
+        settings.metrics().clientIn(ciphertext.length);
         lastClientActivityNanos = System.nanoTime();
         if (closeReason == null) tls.receive(ciphertext, 0, ciphertext.length);
     }
@@ -262,6 +264,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         backendAck = m.ack();
         byte[] plaintext = m.bytes().toArrayUnsafe();
         backendBytesIn += plaintext.length;
+        settings.metrics().backendIn(plaintext.length);
         lastBackendActivityNanos = System.nanoTime();
         if (closeReason != null) return;
         tls.writePlaintext(plaintext, 0, plaintext.length);
@@ -295,6 +298,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
             if (plaintext.length > 0) {
                 backendBytesOut += plaintext.length;
+                settings.metrics().backendOut(plaintext.length);
                 lastBackendActivityNanos = System.nanoTime();
                 toBackend.offer(ByteString.fromArrayUnsafe(plaintext));
             } else if (tls.closeNotifyReceived() || clientEnded) {
@@ -355,11 +359,23 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         }
         timers.cancel(HandshakeTimedOut.INSTANCE);
         if (tls.resumedFromAnotherNode()) settings.sessionMetrics().resumedFromAnotherNode();
+        countHandshake();
         NodeConfig.VirtualHost vhost = settings.vhosts().get(tls.virtualHost());
         applyVirtualHostTimeouts(vhost);
         pool = settings.pools().get(vhost.pool());
         askPoolForServer();
         return true;
+    }
+
+    private void countHandshake() {
+        NodeMetrics.HandshakeKind kind = !tls.resumed() ? NodeMetrics.HandshakeKind.FULL
+                : tls.resumedFromAnotherNode() ? NodeMetrics.HandshakeKind.RESUMED_REMOTE
+                : NodeMetrics.HandshakeKind.RESUMED_LOCAL;
+        long nanos = System.nanoTime() - startNanos;
+        settings.metrics().handshakeDone(kind, nanos);
+        if (getContext().getLog().isDebugEnabled()) // the arguments are not free: only when someone looks
+            getContext().getLog().debug("handshake done {} {} {}", kv("kind", kind.label()), kv("handshake_us", nanos / 1000),
+                    kv("client", clientAddress.getAddress().getHostAddress() + ":" + clientAddress.getPort()));
     }
 
     // ---- backend: a server from the pool, then a connection to it ---------------------------------------------
@@ -555,6 +571,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         if (tls.pendingOutput() == 0) return;
         byte[] ciphertext = tls.takeOutput();
         clientBytesOut += ciphertext.length;
+        settings.metrics().clientOut(ciphertext.length);
         lastClientActivityNanos = System.nanoTime();
         toClient.offer(ByteString.fromArrayUnsafe(ciphertext));
     }

@@ -134,6 +134,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private Behavior<Command> onAccepted(Accepted m) {
         acceptorAck = m.ack();
         accepted++;
+        settings.metrics().accepted();
         var child = getContext().spawnAnonymous(ClientConnection.create(m.connection(), settings, getContext().getSelf()));
         getContext().watchWith(child, new ConnectionTerminated(child));
         open.add(child);
@@ -144,6 +145,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private Behavior<Command> onConnectionClosed(ConnectionClosed m) {
         if (open.remove(m.connection())) {
             closed.merge(m.reason(), 1L, Long::sum);
+            settings.metrics().closed(m.reason());
             getContext().stop(m.connection());
             acceptMore();
         }
@@ -153,6 +155,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private Behavior<Command> onConnectionTerminated(ConnectionTerminated m) {
         if (open.remove(m.connection())) {
             closed.merge(CloseReason.INTERNAL_ERROR, 1L, Long::sum);
+            settings.metrics().closed(CloseReason.INTERNAL_ERROR);
             acceptMore();
         }
         return this;

@@ -2,6 +2,7 @@ package io.actortls.routing;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
+import io.actortls.metrics.NodeMetrics;
 import io.actortls.node.ClusterMessage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,9 +72,10 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private static final Duration LOCAL_DECISIONS_FOR = Duration.ofSeconds(2);
     private static final Duration SYNC_LOCAL_LEASES_EVERY = Duration.ofMillis(500);
 
-    public static Behavior<Command> create(Map<String, PoolSpec> pools, String selfNode, Duration statsInterval) {
+    public static Behavior<Command> create(Map<String, PoolSpec> pools, String selfNode, Duration statsInterval,
+                                           NodeMetrics metrics) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new PoolGateway(ctx, timers, pools, selfNode,
-                statsInterval)));
+                statsInterval, metrics)));
     }
 
     private record Pending(String pool, String clientIp, List<String> exclude, ActorRef<LeaseEvent> replyTo,
@@ -100,6 +102,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private final TimerScheduler<Command> timers;
     private final ClusterSharding sharding;
     private final String selfNode;
+    private final NodeMetrics metrics;
     private final Map<String, PoolState> pools = new HashMap<>();
     private final Map<Long, Pending> pending = new HashMap<>();
     private final Map<Long, Held> held = new HashMap<>();
@@ -107,8 +110,9 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     private long nextLeaseId;
 
     private PoolGateway(ActorContext<Command> ctx, TimerScheduler<Command> timers, Map<String, PoolSpec> specs,
-                        String selfNode, Duration statsInterval) {
+                        String selfNode, Duration statsInterval, NodeMetrics metrics) {
         super(ctx);
+        this.metrics = metrics;
         this.timers = timers;
         this.sharding = ClusterSharding.get(ctx.getSystem());
         this.selfNode = selfNode;
@@ -249,7 +253,10 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     }
 
     private void hold(long id, Pending request, ServerSpec server, boolean local) {
-        pools.get(request.pool()).pickLatency.record(System.nanoTime() - request.sinceNanos());
+        long pickNanos = System.nanoTime() - request.sinceNanos();
+        pools.get(request.pool()).pickLatency.record(pickNanos);
+        metrics.picked(request.pool(), pickNanos);
+        metrics.serverLeased(request.pool(), server.name());
         held.put(id, new Held(request.pool(), server.name(), request.replyTo(), request.owner()));
         request.replyTo().tell(new Lease(id, request.pool(), server, local));
     }
@@ -273,6 +280,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         Held h = held.remove(id);
         if (h == null) return;
         leaseByOwner.remove(h.owner());
+        metrics.serverReturned(h.pool(), h.server());
         // A node-scoped pool's entity never counted this lease: it hears only of failures.
         if (pools.get(h.pool()).spec.clusterWide()) entity(h.pool()).tell(new PoolEntity.Release(selfNode, id));
         if (outcome == LeaseOutcome.SERVER_FAILED) {

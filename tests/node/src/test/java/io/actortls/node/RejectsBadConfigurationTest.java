@@ -159,6 +159,13 @@ class RejectsBadConfigurationTest {
     }
 
     @Test
+    void noMemoryForLogLines() {
+        int port = Tools.freePort();
+        String err = assertRejected(port, valid(port).with("log.memory-lines = 0").render());
+        assertContains(err, "actortls.log.memory-lines: must be at least 1, is 0");
+    }
+
+    @Test
     void noVhosts() {
         int port = Tools.freePort();
         String err = assertRejected(port, new Hocon(port).render());
