@@ -25,7 +25,10 @@ final class AdminRoutes {
                         + request.getUri().rawQueryString().map(q -> "?" + q).orElse(""));
             return concat(
                     ClusterRoutes.create(system, handles),
-                    NodeRoutes.create(system, handles));
+                    NodeRoutes.create(system, handles),
+                    SessionRoutes.create(system, handles),
+                    TicketRoutes.create(system, handles),
+                    CertificateRoutes.create(system, handles));
         }));
     }
 }

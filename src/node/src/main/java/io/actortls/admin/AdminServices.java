@@ -4,6 +4,7 @@ import io.actortls.node.NodeConfig;
 import io.actortls.routing.PoolGateway;
 import io.actortls.session.SessionReplicator;
 import io.actortls.session.SessionServices;
+import io.actortls.session.TicketKeyRotator;
 import io.actortls.tls.TlsFrontend;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,10 +23,12 @@ public final class AdminServices implements Extension {
      * @param admin    this node's {@link NodeAdmin}
      * @param sessions this node's session replicator
      * @param pools    this node's pool gateway
+     * @param ticketKeyRotator the proxy of the cluster's ticket-key rotator singleton
      */
     public record NodeHandles(NodeConfig config, String self, ActorRef<NodeAdmin.Command> admin,
                               ActorRef<SessionReplicator.Command> sessions, ActorRef<PoolGateway.Command> pools,
-                              SessionServices sessionServices, TlsFrontend tls) {}
+                              SessionServices sessionServices, TlsFrontend tls,
+                              ActorRef<TicketKeyRotator.Command> ticketKeyRotator) {}
 
     public static final ExtensionId<AdminServices> ID = new Id();
 

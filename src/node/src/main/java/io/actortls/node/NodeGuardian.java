@@ -1,7 +1,9 @@
 package io.actortls.node;
 
 import io.actortls.admin.AdminServices;
+import io.actortls.admin.CertificateReloader;
 import io.actortls.admin.NodeAdmin;
+import io.actortls.admin.SessionAdmin;
 import io.actortls.proxy.ClientConnection;
 import io.actortls.proxy.Listener;
 import io.actortls.routing.PoolEntity;
@@ -67,7 +69,7 @@ public final class NodeGuardian {
                     () -> sessions.stats(selfAddress)), "sessions");
             sessions.store().attach(replicator, selfAddress);
             ctx.spawn(TicketKeyInstaller.create(sessions.ticketKeys(), sessions.ticketKeyState()), "ticket-keys");
-            ClusterSingleton.get(ctx.getSystem()).init(
+            var ticketKeyRotator = ClusterSingleton.get(ctx.getSystem()).init(
                     SingletonActor.of(TicketKeyRotator.create(config.tickets().rotationInterval()), "ticket-key-rotator"));
 
             Map<String, PoolSpec> poolSpecs = new LinkedHashMap<>();
@@ -88,7 +90,10 @@ public final class NodeGuardian {
             }
             var adminServices = AdminServices.get(ctx.getSystem());
             var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
-            adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls));
+            ctx.spawn(SessionAdmin.create(selfAddress, sessions, replicator, tls, config.tickets().rotationInterval()), "session-admin");
+            ctx.spawn(CertificateReloader.create(tls), "certificate-reloader");
+            adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls,
+                    ticketKeyRotator));
             ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
                     (uri, failure) -> new ManagementStarted(uri == null ? null : uri.toString(), failure));
 
