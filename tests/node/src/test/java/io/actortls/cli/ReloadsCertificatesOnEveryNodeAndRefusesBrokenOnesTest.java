@@ -59,15 +59,13 @@ class ReloadsCertificatesOnEveryNodeAndRefusesBrokenOnesTest {
     private BackendProcess backend;
     private TestCluster cluster;
     private final List<String> management = new ArrayList<>();
-    private final Path sharedCert = dir().resolve("shared.crt");
-    private final Path sharedKey = dir().resolve("shared.key");
-
-    private static Path dir() {
-        return dir;
-    }
+    private Path sharedCert;
+    private Path sharedKey;
 
     @BeforeAll
     void startCluster() throws IOException {
+        sharedCert = dir.resolve("shared.crt");
+        sharedKey = dir.resolve("shared.key");
         pki = new TestPki(dir);
         install(pki.issue("v1", TestPki.KeyType.EC_P256, "localhost"), sharedCert, sharedKey);
         List<TestPki.Cert> others = new ArrayList<>();
