@@ -27,7 +27,10 @@ final class AdminRoutes {
                     ClusterRoutes.create(system, handles),
                     NodeRoutes.create(system, handles),
                     MetricsRoutes.create(handles),
-                    LogRoutes.create(system, handles));
+                    LogRoutes.create(system, handles),
+                    SessionRoutes.create(system, handles),
+                    TicketRoutes.create(system, handles),
+                    CertificateRoutes.create(system, handles));
         }));
     }
 }

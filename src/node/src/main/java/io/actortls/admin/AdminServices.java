@@ -6,6 +6,7 @@ import io.actortls.node.NodeConfig;
 import io.actortls.routing.PoolGateway;
 import io.actortls.session.SessionReplicator;
 import io.actortls.session.SessionServices;
+import io.actortls.session.TicketKeyRotator;
 import io.actortls.tls.TlsFrontend;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -26,11 +27,12 @@ public final class AdminServices implements Extension {
      * @param pools    this node's pool gateway
      * @param metrics  this node's Prometheus metrics
      * @param recentLines the JVM's last log lines
+     * @param ticketKeyRotator the proxy of the cluster's ticket-key rotator singleton
      */
     public record NodeHandles(NodeConfig config, String self, ActorRef<NodeAdmin.Command> admin,
                               ActorRef<SessionReplicator.Command> sessions, ActorRef<PoolGateway.Command> pools,
                               SessionServices sessionServices, TlsFrontend tls, NodeMetrics metrics,
-                              RecentLogLines recentLines) {}
+                              RecentLogLines recentLines, ActorRef<TicketKeyRotator.Command> ticketKeyRotator) {}
 
     public static final ExtensionId<AdminServices> ID = new Id();
 

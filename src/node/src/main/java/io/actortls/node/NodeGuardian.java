@@ -1,8 +1,10 @@
 package io.actortls.node;
 
 import io.actortls.admin.AdminServices;
+import io.actortls.admin.CertificateReloader;
 import io.actortls.admin.LogLevelAdmin;
 import io.actortls.admin.NodeAdmin;
+import io.actortls.admin.SessionAdmin;
 import io.actortls.logging.RecentLogLines;
 import io.actortls.metrics.NodeMetrics;
 import io.actortls.proxy.ClientConnection;
@@ -72,7 +74,7 @@ public final class NodeGuardian {
                     () -> sessions.stats(selfAddress)), "sessions");
             sessions.store().attach(replicator, selfAddress);
             ctx.spawn(TicketKeyInstaller.create(sessions.ticketKeys(), sessions.ticketKeyState()), "ticket-keys");
-            ClusterSingleton.get(ctx.getSystem()).init(
+            var ticketKeyRotator = ClusterSingleton.get(ctx.getSystem()).init(
                     SingletonActor.of(TicketKeyRotator.create(config.tickets().rotationInterval()), "ticket-key-rotator"));
 
             Map<String, PoolSpec> poolSpecs = new LinkedHashMap<>();
@@ -95,8 +97,10 @@ public final class NodeGuardian {
             var adminServices = AdminServices.get(ctx.getSystem());
             var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
             ctx.spawn(LogLevelAdmin.create(), "log-levels");
+            ctx.spawn(SessionAdmin.create(selfAddress, sessions, replicator, tls, config.tickets().rotationInterval()), "session-admin");
+            ctx.spawn(CertificateReloader.create(tls), "certificate-reloader");
             adminServices.register(new AdminServices.NodeHandles(config, selfAddress, admin, replicator, gateway, sessions, tls,
-                    metrics, recentLines));
+                    metrics, recentLines, ticketKeyRotator));
             ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
                     (uri, failure) -> new ManagementStarted(uri == null ? null : uri.toString(), failure));
 

@@ -1,6 +1,13 @@
 package io.actortls.session;
 
+import io.actortls.tls.SessionDetails;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,6 +54,28 @@ public final class SessionMirror {
 
     Map<String, SessionEntry> bucket(int index) {
         return buckets[index];
+    }
+
+    /**
+     * The live sessions whose ID (hex) starts with {@code hexPrefix}, oldest first, at most {@code limit}.
+     *
+     * @param vhostOf the vhost of a session ID context, or null
+     */
+    public List<SessionSummary> find(String hexPrefix, int limit, Function<byte[], String> vhostOf) {
+        String prefix = hexPrefix.toLowerCase(Locale.ROOT);
+        long now = System.currentTimeMillis() / 1000;
+        List<Map.Entry<String, SessionEntry>> found = new ArrayList<>();
+        for (ConcurrentHashMap<String, SessionEntry> bucket : buckets)
+            for (Map.Entry<String, SessionEntry> e : bucket.entrySet())
+                if (e.getKey().startsWith(prefix) && !e.getValue().isExpired(now)) found.add(e);
+        found.sort(Comparator.comparingLong(e -> e.getValue().createdAt()));
+        return found.stream().limit(limit).map(e -> {
+            SessionEntry s = e.getValue();
+            String protocol = SessionDetails.protocol(s.der());
+            String kind = "TLSv1.3".equals(protocol) ? "tls1.3-stateful-ticket" : "tls1.2-session-id";
+            return new SessionSummary(e.getKey(), vhostOf.apply(s.idContext()), protocol, kind,
+                    Instant.ofEpochMilli(s.createdAt()).toString(), Instant.ofEpochSecond(s.expiresAt()).toString(), s.origin());
+        }).toList();
     }
 
     public long size() {

@@ -61,6 +61,14 @@ public final class SessionReplicator {
     /** This node's statistics. */
     public record GetStats(ActorRef<SessionStats> replyTo) implements Command {}
 
+    /**
+     * Revokes every session this node holds: at once in its mirror (so it resumes none of them from now on), and
+     * in the cluster cache, bucket by bucket. Replies with how many live sessions it revoked.
+     */
+    public record Flush(ActorRef<Flushed> replyTo) implements Command {}
+
+    public record Flushed(long revoked) implements ClusterMessage {}
+
     /** Statistics summed over every node that answers within the timeout. */
     public record GetClusterStats(ActorRef<List<SessionStats>> replyTo) implements Command {}
 
@@ -148,6 +156,7 @@ public final class SessionReplicator {
                         update(m.key(), map -> map.put(self, m.key(), m.marker()));
                         return Behaviors.same();
                     })
+                    .onMessage(Flush.class, this::onFlush)
                     .onMessage(BucketChanged.class, this::onBucketChanged)
                     .onMessage(UpdateDone.class, m -> Behaviors.same())
                     .onMessage(MembershipChanged.class, m -> {
@@ -209,6 +218,30 @@ public final class SessionReplicator {
             Key<LWWMap<String, SessionEntry>> bucketKey = keys.get(mirror.bucketOf(key));
             replicator.askUpdate(replyTo -> new Replicator.Update<>(bucketKey, LWWMap.empty(), WRITE_ALL,
                     replyTo, modify::apply), UpdateDone::new);
+        }
+
+        private Behavior<Command> onFlush(Flush m) {
+            long now = System.currentTimeMillis() / 1000;
+            Address address = Cluster.get(ctx.getSystem()).selfMember().address();
+            SessionEntry marker = SessionEntry.revoked(address.host().get() + ":" + address.port().get());
+            long revoked = 0;
+            for (int b = 0; b < mirror.bucketCount(); b++) {
+                List<String> live = mirror.bucket(b).entrySet().stream()
+                        .filter(e -> !e.getValue().isExpired(now)).map(Map.Entry::getKey).toList();
+                if (live.isEmpty()) continue;
+                Key<LWWMap<String, SessionEntry>> bucketKey = keys.get(b);
+                live.forEach(key -> mirror.put(key, marker));
+                revoked += live.size();
+                metrics.removals.add(live.size());
+                replicator.askUpdate(replyTo -> new Replicator.Update<>(bucketKey, LWWMap.empty(), WRITE_ALL, replyTo,
+                        map -> {
+                            LWWMap<String, SessionEntry> marked = map;
+                            for (String key : live) marked = marked.put(self, key, marker);
+                            return marked;
+                        }), UpdateDone::new);
+            }
+            m.replyTo().tell(new Flushed(revoked));
+            return Behaviors.same();
         }
 
         private Behavior<Command> onBucketChanged(BucketChanged m) {

@@ -21,7 +21,7 @@ public record SessionStats(String node, long cached, long stored, long hits, lon
                            long expiries, long removals, long ticketKeyGeneration, long ticketKeyAgeSeconds)
         implements ClusterMessage {
 
-    static SessionStats sum(String node, Iterable<SessionStats> all) {
+    public static SessionStats sum(String node, Iterable<SessionStats> all) {
         long cached = 0, stored = 0, hits = 0, misses = 0, remoteHits = 0, resumedRemote = 0, fetchHits = 0,
                 fetchMisses = 0, fetchTimeouts = 0, evictions = 0, expiries = 0, removals = 0, generation = 0, age = 0;
         for (SessionStats s : all) {

@@ -1,7 +1,9 @@
 package io.actortls.session;
 
+import io.actortls.node.ClusterMessage;
 import java.security.SecureRandom;
 import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -22,10 +24,24 @@ public final class TicketKeyRotator {
     private TicketKeyRotator() {}
 
     public sealed interface Command {}
+
+    /**
+     * Rotates now, whatever the schedule (from the management API, on any node: it crosses to the singleton).
+     * The answer comes once the new generation is written to a majority of nodes.
+     */
+    public record RotateNow(ActorRef<Rotated> replyTo) implements Command, ClusterMessage {}
+
+    /** @param generation the generation now current, 0 with {@code error} if the write did not reach a majority */
+    public record Rotated(long generation, String error) implements ClusterMessage {}
+
     private enum Rotate implements Command { INSTANCE }
     private enum Check implements Command { INSTANCE }
     private record Read(Replicator.GetResponse<LWWRegister<TicketKeyGeneration>> response) implements Command {}
     private record Written(Replicator.UpdateResponse<LWWRegister<TicketKeyGeneration>> response) implements Command {}
+    private record ForcedWritten(Replicator.UpdateResponse<LWWRegister<TicketKeyGeneration>> response,
+                                 ActorRef<Rotated> replyTo) implements Command {}
+    private record ForcedRead(Replicator.GetResponse<LWWRegister<TicketKeyGeneration>> response,
+                              ActorRef<Rotated> replyTo) implements Command {}
 
     private static final Duration CONSISTENCY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -78,6 +94,34 @@ public final class TicketKeyRotator {
                                 register -> isDue(register.getValue(), now)
                                         ? register.withValue(self, register.getValue().rotated(now, random))
                                         : register), Written::new);
+                        return Behaviors.same();
+                    })
+                    .onMessage(RotateNow.class, m -> {
+                        long now = System.currentTimeMillis();
+                        ctx.getLog().info("rotating ticket keys on request");
+                        replicator.askUpdate(replyTo -> new Replicator.Update<>(TicketKeyInstaller.KEY,
+                                LWWRegister.create(self, TicketKeyGeneration.NONE),
+                                new Replicator.WriteMajority(CONSISTENCY_TIMEOUT), replyTo,
+                                register -> register.withValue(self, register.getValue().rotated(now, random))),
+                                response -> new ForcedWritten(response, m.replyTo()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(ForcedWritten.class, m -> {
+                        if (m.response() instanceof Replicator.UpdateSuccess<LWWRegister<TicketKeyGeneration>>) {
+                            // The local replica holds what was written; its generation is the answer.
+                            replicator.askGet(replyTo -> new Replicator.Get<>(TicketKeyInstaller.KEY,
+                                    Replicator.readLocal(), replyTo), response -> new ForcedRead(response, m.replyTo()));
+                        } else {
+                            m.replyTo().tell(new Rotated(0, "the new ticket keys did not reach a majority of nodes within "
+                                    + CONSISTENCY_TIMEOUT.toSeconds() + " s (they spread when the nodes can be reached)"));
+                        }
+                        timers.startSingleTimer(Check.INSTANCE, Duration.ofMillis(100)); // the schedule restarts from the new generation
+                        return Behaviors.same();
+                    })
+                    .onMessage(ForcedRead.class, m -> {
+                        m.replyTo().tell(m.response() instanceof Replicator.GetSuccess<LWWRegister<TicketKeyGeneration>> ok
+                                ? new Rotated(ok.get(TicketKeyInstaller.KEY).getValue().generation(), null)
+                                : new Rotated(0, "the new ticket keys were written but cannot be read back"));
                         return Behaviors.same();
                     })
                     .onMessage(Written.class, m -> {

@@ -7,10 +7,30 @@ package io.actortls.session;
 public final class TicketKeyState {
     private volatile long generation;
     private volatile long createdAt;
+    private volatile long installedAt;
+    private volatile long previousCreatedAt;
 
     void installed(TicketKeyGeneration keys) {
+        // The previous generation's age is known when this node saw it become current.
+        previousCreatedAt = keys.generation() == generation + 1 ? createdAt : 0;
         createdAt = keys.createdAt();
+        installedAt = System.currentTimeMillis();
         generation = keys.generation();
+    }
+
+    /** Epoch milliseconds the current generation was made (by the rotator), 0 before the first. */
+    public long createdAt() {
+        return createdAt;
+    }
+
+    /** Epoch milliseconds this node installed the current generation, 0 before the first. */
+    public long installedAt() {
+        return installedAt;
+    }
+
+    /** Epoch milliseconds the previous generation was made, 0 if there is none or this node never held it. */
+    public long previousCreatedAt() {
+        return previousCreatedAt;
     }
 
     public long generation() {

@@ -52,6 +52,7 @@ public final class OpenSsl {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle EVP_MAC_CTX_set_params =
             crypto("EVP_MAC_CTX_set_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle i2d_X509 = crypto("i2d_X509", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
 
     // libssl: contexts
     static final MethodHandle TLS_server_method = ssl("TLS_server_method", FunctionDescriptor.of(ADDRESS));
@@ -81,6 +82,8 @@ public final class OpenSsl {
             ssl("SSL_CTX_set_client_hello_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle SSL_CTX_set_alpn_select_cb =
             ssl("SSL_CTX_set_alpn_select_cb", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle SSL_CTX_get0_certificate =
+            ssl("SSL_CTX_get0_certificate", FunctionDescriptor.of(ADDRESS, ADDRESS));
 
     // libssl: session cache and tickets
     static final MethodHandle SSL_CTX_sess_set_new_cb =
@@ -100,6 +103,8 @@ public final class OpenSsl {
     static final MethodHandle SSL_SESSION_get_time = ssl("SSL_SESSION_get_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     static final MethodHandle SSL_SESSION_get_timeout = ssl("SSL_SESSION_get_timeout", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     static final MethodHandle SSL_SESSION_free = ssl("SSL_SESSION_free", FunctionDescriptor.ofVoid(ADDRESS));
+    static final MethodHandle SSL_SESSION_get_protocol_version =
+            ssl("SSL_SESSION_get_protocol_version", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
     // libssl: ClientHello inspection and per-connection switches made from the callback
     static final MethodHandle SSL_client_hello_get0_ext =

@@ -21,6 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * versions, ciphers, groups, options, and the session cache (and later ticket keys). It has no certificate:
  * the ClientHello callback always moves the connection to a virtual host's context, and sets that vhost's
  * session ID context on the connection, so a session made under one vhost never resumes under another.
+ *
+ * <p>The virtual hosts can be rebuilt from their certificate and key files while the frontend serves
+ * ({@link #prepareCertificates()}, then {@link #install}): new handshakes pick up the new contexts, established
+ * connections keep the ones they started with (each SSL holds its own reference to its SSL_CTX).
  */
 public final class TlsFrontend implements AutoCloseable {
     /** What to do with a ClientHello whose SNI names no configured virtual host. */
@@ -33,16 +37,69 @@ public final class TlsFrontend implements AutoCloseable {
     private static final MemorySegment SHA256 = Arena.global().allocateFrom("SHA256");
     private static final long OSSL_PARAM_SIZE = 40;
 
+    /**
+     * How long a replaced vhost context stays allocated (and its ALPN callback target registered). A handshake
+     * that read the old {@link Hosts} just before a swap may still be between choosing the context and
+     * SSL_set_SSL_CTX (which takes the connection's own reference), or in the ALPN callback of that same
+     * SSL_do_handshake call: microseconds, so a minute is a wide margin.
+     */
+    private static final long RETIRED_GRACE_MILLIS = 60_000;
+
     private final MemorySegment frontCtx;
     private final long callbackId;
-    private final List<VirtualHostContext> vhosts = new ArrayList<>();
-    private final ServerNameMatcher<VirtualHostContext> names = new ServerNameMatcher<>();
-    private final VirtualHostContext defaultVhost;
+    private final List<VirtualHostSpec> specs;
+    private final String defaultVhostName;
+    /** What new handshakes choose from; replaced as a whole, so a handshake sees one consistent set. */
+    private volatile Hosts hosts;
+    /** Replaced contexts not freed yet (guarded by this). */
+    private final List<Retired> retired = new ArrayList<>();
     private final UnknownServerName unknownServerName;
     private final TlsSettings settings;
     private final SessionStore sessions;
     private final TicketKeyRing ticketKeys;
     private boolean closed;
+
+    /** The virtual hosts with their server names and the default: one consistent set. */
+    private record Hosts(List<VirtualHostContext> vhosts, ServerNameMatcher<VirtualHostContext> names,
+                         VirtualHostContext defaultVhost) {
+        void close() {
+            vhosts.forEach(VirtualHostContext::close);
+        }
+    }
+
+    private record Retired(Hosts hosts, long since) {}
+
+    /**
+     * Virtual hosts built from the certificate and key files as they are now, validated by OpenSSL, not serving
+     * yet: {@link #install} them, or {@link #close()} to discard them.
+     */
+    public static final class PreparedCertificates implements AutoCloseable {
+        private final Hosts hosts;
+        private boolean used;
+
+        private PreparedCertificates(Hosts hosts) {
+            this.hosts = hosts;
+        }
+
+        /** The certificates the new contexts hold, one per vhost. */
+        public List<CertificateInfo> certificates() {
+            return hosts.vhosts().stream().map(VirtualHostContext::certificate).toList();
+        }
+
+        /** Discards them unless they were installed. */
+        @Override
+        public synchronized void close() {
+            if (used) return;
+            used = true;
+            hosts.close();
+        }
+
+        private synchronized Hosts take() {
+            if (used) throw new IllegalStateException("these certificates were installed or discarded already");
+            used = true;
+            return hosts;
+        }
+    }
 
     /**
      * @throws TlsSetupException if OpenSSL refuses a setting, certificate or key (with OpenSSL's reason), server
@@ -63,6 +120,8 @@ public final class TlsFrontend implements AutoCloseable {
         this.settings = settings;
         this.sessions = sessions;
         this.ticketKeys = ticketKeys;
+        this.specs = List.copyOf(specs);
+        this.defaultVhostName = defaultVhostName;
         OpenSsl.clearErrors();
         try {
             frontCtx = (MemorySegment) OpenSsl.SSL_CTX_new.invokeExact((MemorySegment) OpenSsl.TLS_server_method.invokeExact());
@@ -75,6 +134,18 @@ public final class TlsFrontend implements AutoCloseable {
         try {
             configureFront(settings);
             configureResumption();
+            hosts = buildHosts();
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Every vhost's context from its files; on failure, frees what it built and throws. */
+    private Hosts buildHosts() {
+        List<VirtualHostContext> vhosts = new ArrayList<>();
+        try {
+            ServerNameMatcher<VirtualHostContext> names = new ServerNameMatcher<>();
             for (VirtualHostSpec spec : specs) {
                 VirtualHostContext vhost = new VirtualHostContext(spec);
                 vhosts.add(vhost);
@@ -86,13 +157,57 @@ public final class TlsFrontend implements AutoCloseable {
                     }
                 }
             }
-            defaultVhost = vhosts.stream().filter(v -> v.name().equals(defaultVhostName)).findFirst()
+            VirtualHostContext defaultVhost = vhosts.stream().filter(v -> v.name().equals(defaultVhostName)).findFirst()
                     .orElseThrow(() -> new TlsSetupException(TlsSetupException.Part.DEFAULT_VHOST, defaultVhostName,
                             "default virtual host " + defaultVhostName + " is not defined", null));
+            return new Hosts(List.copyOf(vhosts), names, defaultVhost);
         } catch (RuntimeException e) {
-            close();
+            vhosts.forEach(VirtualHostContext::close);
             throw e;
         }
+    }
+
+    /**
+     * Builds every vhost's context again from its certificate and key files (the paths it was configured with),
+     * without serving them yet. Each vhost keeps its session ID context, so sessions still resume after an
+     * {@link #install}.
+     *
+     * @throws TlsSetupException naming the vhost and OpenSSL's reason if any vhost's files do not load (bad PEM,
+     *                           missing file, a key that does not match its certificate); nothing is kept then
+     */
+    public PreparedCertificates prepareCertificates() {
+        if (closed) throw new IllegalStateException("TLS frontend is closed");
+        return new PreparedCertificates(buildHosts());
+    }
+
+    /**
+     * Serves {@code prepared} to new handshakes from now on, all vhosts at once. Connections already switched
+     * to a replaced context keep it: SSL_set_SSL_CTX took a reference of their own, and ours is dropped only
+     * after {@link #RETIRED_GRACE_MILLIS}.
+     */
+    public synchronized void install(PreparedCertificates prepared) {
+        if (closed) throw new IllegalStateException("TLS frontend is closed");
+        Hosts replaced = hosts;
+        hosts = prepared.take();
+        long now = System.currentTimeMillis();
+        retired.removeIf(r -> {
+            if (now - r.since() < RETIRED_GRACE_MILLIS) return false;
+            r.hosts().close();
+            return true;
+        });
+        retired.add(new Retired(replaced, now));
+    }
+
+    /** The certificates new handshakes get now, one per vhost. */
+    public List<CertificateInfo> certificates() {
+        return hosts.vhosts().stream().map(VirtualHostContext::certificate).toList();
+    }
+
+    /** The vhost whose session ID context this is, or null: which vhost a cached session belongs to. */
+    public String virtualHostOfSession(byte[] sessionIdContext) {
+        for (VirtualHostContext vhost : hosts.vhosts())
+            if (java.util.Arrays.equals(vhost.sessionIdContext(), sessionIdContext)) return vhost.name();
+        return null;
     }
 
     private void configureFront(TlsSettings settings) {
@@ -171,7 +286,7 @@ public final class TlsFrontend implements AutoCloseable {
     }
 
     public List<VirtualHostContext> virtualHosts() {
-        return List.copyOf(vhosts);
+        return hosts.vhosts();
     }
 
     static TlsFrontend byFrontContext(MemorySegment ctx) {
@@ -181,16 +296,17 @@ public final class TlsFrontend implements AutoCloseable {
     /** Runs inside SSL_do_handshake on the connection's thread; see {@link Callbacks}. */
     int onClientHello(MemorySegment ssl, MemorySegment alert) throws Throwable {
         String serverName = requestedServerName(ssl);
+        Hosts current = hosts;
         VirtualHostContext vhost;
         if (serverName == null) {
-            vhost = defaultVhost;
+            vhost = current.defaultVhost();
         } else {
-            Optional<VirtualHostContext> match = names.match(serverName);
+            Optional<VirtualHostContext> match = current.names().match(serverName);
             if (match.isEmpty() && unknownServerName == UnknownServerName.REJECT) {
                 alert.set(JAVA_INT, 0, TlsConstants.SSL_AD_UNRECOGNIZED_NAME);
                 return TlsConstants.SSL_CLIENT_HELLO_ERROR;
             }
-            vhost = match.orElse(defaultVhost);
+            vhost = match.orElse(current.defaultVhost());
         }
         TlsConnection connection = TlsConnection.current();
         if (connection != null) connection.selectedVirtualHost(vhost);
@@ -384,12 +500,14 @@ public final class TlsFrontend implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         CallbackTargets.unregister(callbackId);
         BY_FRONT_CONTEXT.remove(frontCtx.address());
-        vhosts.forEach(VirtualHostContext::close);
+        if (hosts != null) hosts.close();
+        retired.forEach(r -> r.hosts().close());
+        retired.clear();
         try {
             OpenSsl.SSL_CTX_free.invokeExact(frontCtx);
         } catch (Throwable t) {

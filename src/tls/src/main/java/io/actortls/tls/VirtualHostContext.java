@@ -2,11 +2,9 @@ package io.actortls.tls;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -22,6 +20,7 @@ public final class VirtualHostContext implements AutoCloseable {
     private final long callbackId;
     private final byte[][] alpnPreference;
     private final byte[] sessionIdContext;
+    private final CertificateInfo certificate;
     private boolean closed;
 
     VirtualHostContext(VirtualHostSpec spec) {
@@ -57,6 +56,7 @@ public final class VirtualHostContext implements AutoCloseable {
                 throw OpenSsl.failure("SSL_CTX_set_session_id_context");
             if (alpnPreference.length > 0)
                 OpenSsl.SSL_CTX_set_alpn_select_cb.invokeExact(ctx, Callbacks.ALPN_SELECT, MemorySegment.ofAddress(callbackId));
+            certificate = loadedCertificate(arena);
         } catch (Throwable t) {
             close();
             throw OpenSsl.rethrow(t);
@@ -79,6 +79,22 @@ public final class VirtualHostContext implements AutoCloseable {
         return sessionIdContext;
     }
 
+    /** The leaf certificate this context presents, as OpenSSL loaded it. */
+    public CertificateInfo certificate() {
+        return certificate;
+    }
+
+    private CertificateInfo loadedCertificate(Arena arena) throws Throwable {
+        MemorySegment x509 = (MemorySegment) OpenSsl.SSL_CTX_get0_certificate.invokeExact(ctx);
+        int length = (int) OpenSsl.i2d_X509.invokeExact(x509, MemorySegment.NULL);
+        if (x509.equals(MemorySegment.NULL) || length <= 0) throw OpenSsl.failure("reading back the certificate of " + spec.name());
+        MemorySegment der = arena.allocate(length);
+        MemorySegment cursor = arena.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+        cursor.set(java.lang.foreign.ValueLayout.ADDRESS, 0, der);
+        if ((int) OpenSsl.i2d_X509.invokeExact(x509, cursor) != length) throw OpenSsl.failure("i2d_X509");
+        return CertificateInfo.of(spec.name(), spec.certificateChain().toString(), der.toArray(JAVA_BYTE));
+    }
+
     /**
      * Server-preference ALPN choice.
      *
@@ -99,20 +115,16 @@ public final class VirtualHostContext implements AutoCloseable {
     }
 
     /**
-     * Distinct per virtual host and per certificate, identical on every node: a session resumes only under the
-     * vhost, and the certificate, that created it.
+     * Distinct per virtual host, identical on every node and across certificate reloads and restarts: a session
+     * resumes only under the vhost that created it, on any node, also after that vhost's certificate was renewed
+     * (as with a session cache that survives a reload; {@code actortls sessions flush} ends them all at once).
      */
     private static byte[] sessionIdContext(VirtualHostSpec spec) {
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            sha256.update(("actortls-vhost:" + spec.name() + "\n").getBytes(StandardCharsets.UTF_8));
-            sha256.update(Files.readAllBytes(spec.certificateChain()));
-            return sha256.digest(); // 32 bytes, the maximum OpenSSL accepts
+            return sha256.digest(("actortls-vhost:" + spec.name() + "\n").getBytes(StandardCharsets.UTF_8)); // 32 bytes, OpenSSL's maximum
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        } catch (IOException e) {
-            throw new TlsSetupException(TlsSetupException.Part.CERTIFICATE, spec.name(),
-                    "cannot read certificate chain " + spec.certificateChain() + ": " + e, e);
         }
     }
 
