@@ -25,7 +25,9 @@ final class AdminRoutes {
                         + request.getUri().rawQueryString().map(q -> "?" + q).orElse(""));
             return concat(
                     ClusterRoutes.create(system, handles),
-                    NodeRoutes.create(system, handles));
+                    NodeRoutes.create(system, handles),
+                    PoolRoutes.create(system, handles),
+                    ConnectionRoutes.create(system, handles));
         }));
     }
 }
