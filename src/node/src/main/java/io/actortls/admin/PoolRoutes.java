@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -88,7 +89,7 @@ final class PoolRoutes {
                 pathPrefix(segment(), pool -> {
                     if (!pools.containsKey(pool))
                         return complete(Json.refused(StatusCodes.NOT_FOUND, "no pool " + pool + " (pools: "
-                                + String.join(", ", pools.keySet()) + ")"));
+                                + String.join(", ", new TreeSet<>(pools.keySet())) + ")"));
                     var ask = change.apply(pool);
                     return concat(
                             pathEndOrSingleSlash(() -> get(() -> completeWithFuture(
@@ -144,8 +145,8 @@ final class PoolRoutes {
                                                       Map<String, NodeConfig.Pool> pools, Duration timeout) {
         CompletionStage<Map<String, Held>> held = held(system, timeout);
         List<CompletableFuture<PoolSummary>> summaries = new ArrayList<>();
-        for (NodeConfig.Pool pool : pools.values()) {
-            PoolSpec spec = pool.routing();
+        for (String name : new TreeSet<>(pools.keySet())) {
+            PoolSpec spec = pools.get(name).routing();
             summaries.add(view(sharding, spec.name(), timeout).thenCombine(held, (view, byNode) -> {
                 int healthy = (int) view.servers().stream().filter(ServerView::healthy).count();
                 int available = (int) view.servers().stream().filter(ServerView::available).count();
