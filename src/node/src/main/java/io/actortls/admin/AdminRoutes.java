@@ -30,7 +30,10 @@ final class AdminRoutes {
                     LogRoutes.create(system, handles),
                     SessionRoutes.create(system, handles),
                     TicketRoutes.create(system, handles),
-                    CertificateRoutes.create(system, handles));
+                    CertificateRoutes.create(system, handles),
+
+                    PoolRoutes.create(system, handles),
+                    ConnectionRoutes.create(system, handles));
         }));
     }
 }

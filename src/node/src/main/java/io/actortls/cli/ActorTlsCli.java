@@ -13,8 +13,9 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "actortls", mixinStandardHelpOptions = true, version = "actortls 0.1",
         description = "Manage an ActorTls cluster through any of its nodes' management API.",
-        subcommands = {ClusterCommand.class, NodesCommand.class, SessionsCommand.class, TicketsCommand.class,
-                CertsCommand.class, MetricsCommand.class, LogCommand.class, ConnectCommand.class,
+        subcommands = {ClusterCommand.class, NodesCommand.class, PoolsCommand.class, ServerCommand.class,
+                ConnectionsCommand.class, SessionsCommand.class, TicketsCommand.class, CertsCommand.class,
+                MetricsCommand.class, LogCommand.class, ConnectCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Nodes:  actortls node [--config FILE] [--seed HOST:PORT]...   run a node",
                 "        actortls local-cluster [--nodes N]   run N local nodes with demo backends (management on 127.0.0.1:7626..)",

@@ -125,6 +125,11 @@ final class ManagementClient {
         return text.isBlank() ? "no reason given" : text.strip();
     }
 
+    /** A name as one path segment (pools and servers are named freely in the configuration). */
+    static String segment(String name) {
+        return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
     private static String queryString(String[] pairs) {
         Map<String, String> query = new LinkedHashMap<>();
         for (int i = 0; i + 1 < pairs.length; i += 2) if (pairs[i + 1] != null) query.put(pairs[i], pairs[i + 1]);

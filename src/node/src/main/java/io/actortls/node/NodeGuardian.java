@@ -9,6 +9,7 @@ import io.actortls.logging.RecentLogLines;
 import io.actortls.metrics.NodeMetrics;
 import io.actortls.proxy.ClientConnection;
 import io.actortls.proxy.Listener;
+import io.actortls.proxy.NodeConnections;
 import io.actortls.routing.PoolEntity;
 import io.actortls.routing.PoolGateway;
 import io.actortls.routing.PoolSpec;
@@ -17,6 +18,7 @@ import io.actortls.session.SessionServices;
 import io.actortls.session.TicketKeyInstaller;
 import io.actortls.session.TicketKeyRotator;
 import io.actortls.tls.TlsFrontend;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -88,12 +91,17 @@ public final class NodeGuardian {
             config.vhosts().forEach(v -> vhosts.put(v.name(), v));
             var statusAdapter = ctx.messageAdapter(Listener.Status.class, ListenerStatus::new);
             Map<String, String> keyByName = new LinkedHashMap<>();
+            List<ActorRef<Listener.Command>> listeners = new ArrayList<>();
             for (NodeConfig.Listener l : config.listeners()) {
                 keyByName.put(l.name(), l.key());
                 var settings = new ClientConnection.Settings(tls, l.timeouts(), Map.copyOf(vhosts), config.pools(), gateway,
                         replicator, config.sessions().fetchTimeout(), sessions.metrics(), metrics);
-                ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter), "listener-" + l.name());
+                listeners.add(ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter),
+                        "listener-" + l.name()));
             }
+            // Half the management ask-timeout: a node's answer must reach the asking node within the whole of it.
+            ctx.spawn(NodeConnections.create(List.copyOf(listeners), config.management().askTimeout().dividedBy(2)),
+                    "connections");
             var adminServices = AdminServices.get(ctx.getSystem());
             var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
             ctx.spawn(LogLevelAdmin.create(), "log-levels");

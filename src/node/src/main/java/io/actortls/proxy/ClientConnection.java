@@ -83,6 +83,18 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // The pool: a server to connect to, a refusal, or an order to leave the server.
     record PoolAnswered(PoolGateway.LeaseEvent event) implements Command {}
 
+    // The management API: what this connection is doing (asked on demand, so the data path pays nothing).
+    public record Describe(ActorRef<Description> replyTo) implements Command {}
+
+    /**
+     * @param client    the client's address as ip:port
+     * @param vhost     null until the handshake chose one; pool and server null until known
+     * @param bytesIn   ciphertext from the client so far; bytesOut: ciphertext to it
+     * @param closing   the connection is already closing
+     */
+    public record Description(String client, String vhost, String pool, String server, long ageMillis,
+                              long bytesIn, long bytesOut, long backendBytesIn, long backendBytesOut, boolean closing) {}
+
     // Timers.
     enum HandshakeTimedOut implements Command { INSTANCE }
     enum ClientIdleCheck implements Command { INSTANCE }
@@ -228,6 +240,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientIdleCheck.class, m -> step(this::checkClientIdle))
                 .onMessage(BackendIdleCheck.class, m -> step(this::checkBackendIdle))
                 .onMessage(LifetimeExpired.class, m -> step(() -> close(CloseReason.LIFETIME, null)))
+                .onMessage(Describe.class, m -> {
+                    m.replyTo().tell(new Description(clientAddress.getAddress().getHostAddress() + ":" + clientAddress.getPort(),
+                            tls.virtualHost(), pool == null ? null : pool.name(), backend == null ? null : backend.name(),
+                            Duration.ofNanos(System.nanoTime() - startNanos).toMillis(), clientBytesIn, clientBytesOut,
+                            backendBytesIn, backendBytesOut, closeReason != null));
+                    return this;
+                })
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     toClient.abort();
                     toBackend.abort();

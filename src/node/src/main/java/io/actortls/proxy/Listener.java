@@ -48,6 +48,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
     public record Stats(String listener, int open, long accepted, Map<CloseReason, Long> closed) {}
 
+    /** Asks for the open connections' actors (the caller asks each of them what it is doing). */
+    public record ListConnections(ActorRef<Connections> replyTo) implements Command {}
+
+    public record Connections(String listener, List<ActorRef<ClientConnection.Command>> open) {}
+
     /** What the listener tells its parent about binding. */
     public sealed interface Status {}
     public record Ready(String listener, String address) implements Status {}
@@ -109,6 +114,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 .onMessage(ConnectionTerminated.class, this::onConnectionTerminated)
                 .onMessage(GetStats.class, m -> {
                     m.replyTo().tell(stats());
+                    return this;
+                })
+                .onMessage(ListConnections.class, m -> {
+                    m.replyTo().tell(new Connections(config.name(), List.copyOf(open)));
                     return this;
                 })
                 .onMessage(LogStats.class, m -> {

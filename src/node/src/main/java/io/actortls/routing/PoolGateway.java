@@ -55,6 +55,12 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     public record Resync(String pool) implements Command {}
     public record CloseConnections(String pool, String server, String why) implements Command {}
 
+    // From the management API, on any node.
+    /** The connections this node holds open, by pool and server. */
+    public record GetHeld(ActorRef<HeldConnections> replyTo) implements Command {}
+    /** @param byPool pool → server → connections this node holds to it */
+    public record HeldConnections(Map<String, Map<String, Integer>> byPool) implements ClusterMessage {}
+
     // Internal.
     private record PickTimedOut(long leaseId) implements Command {}
     private record OwnerStopped(ActorRef<?> owner) implements Command {}
@@ -150,6 +156,13 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
                     return this;
                 })
                 .onMessage(CloseConnections.class, this::onCloseConnections)
+                .onMessage(GetHeld.class, m -> {
+                    Map<String, Map<String, Integer>> byPool = new HashMap<>();
+                    held.values().forEach(h -> byPool.computeIfAbsent(h.pool(), p -> new HashMap<>())
+                            .merge(h.server(), 1, Integer::sum));
+                    m.replyTo().tell(new HeldConnections(byPool));
+                    return this;
+                })
                 .onMessage(PickTimedOut.class, this::onPickTimedOut)
                 .onMessage(OwnerStopped.class, this::onOwnerStopped)
                 .onMessage(SyncLocalLeases.class, m -> syncWhileLocal())
