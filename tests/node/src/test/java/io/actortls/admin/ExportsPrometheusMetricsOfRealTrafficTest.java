@@ -102,8 +102,9 @@ class ExportsPrometheusMetricsOfRealTrafficTest {
         assertEquals(1, delta(before2, after2, "actortls_tls_handshakes_total{kind=\"resumed_remote\"}"), "resumed_remote on node 2");
         // Node 2 found the session made on node 1: one hit, on a session of another node.
         assertEquals(1, delta(before2, after2, "actortls_session_cache_remote_hits_total"), "remote hits on node 2");
-        assertEquals(1, delta(before2, after2, "actortls_session_cache_lookups_total{result=\"hit\"}")
-                + delta(before2, after2, "actortls_session_cache_fetches_total{result=\"hit\"}"), "node 2 found the session once");
+        // One hit; whether a fetch preceded it depends on whether gossip had brought the session to node 2 yet.
+        assertEquals(1, delta(before2, after2, "actortls_session_cache_lookups_total{result=\"hit\"}"), "node 2 found the session once");
+        assertTrue(delta(before2, after2, "actortls_session_cache_fetches_total{result=\"hit\"}") <= 1, "at most one fetch");
         assertTrue(after1.get("actortls_session_cache_stored_total") >= 1, "node 1 stored its sessions");
         assertTrue(after2.get("actortls_session_cache_entries") >= 1, "node 2 holds the replicated session");
         assertTrue(after1.get("actortls_ticket_key_generation") >= 1, "ticket keys installed");
