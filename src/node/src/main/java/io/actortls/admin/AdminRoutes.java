@@ -25,7 +25,8 @@ final class AdminRoutes {
                         + request.getUri().rawQueryString().map(q -> "?" + q).orElse(""));
             return concat(
                     ClusterRoutes.create(system, handles),
-                    NodeRoutes.create(system, handles));
+                    NodeRoutes.create(system, handles),
+                    DrainRoutes.create(system, handles));
         }));
     }
 }

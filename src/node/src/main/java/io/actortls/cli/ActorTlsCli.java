@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "actortls", mixinStandardHelpOptions = true, version = "actortls 0.1",
         description = "Manage an ActorTls cluster through any of its nodes' management API.",
-        subcommands = {ClusterCommand.class, NodesCommand.class, ConnectCommand.class,
+        subcommands = {ClusterCommand.class, NodesCommand.class, NodeCommand.class, ConnectCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Nodes:  actortls node [--config FILE] [--seed HOST:PORT]...   run a node",
                 "        actortls local-cluster [--nodes N]   run N local nodes with demo backends (management on 127.0.0.1:7626..)",

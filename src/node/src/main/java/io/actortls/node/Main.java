@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,8 @@ public final class Main {
         if (args.length == 0) usage("no command given");
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         int status = switch (args[0]) {
-            case "node" -> runNodeCommand(rest);
+            // `actortls node drain` is a management command; `actortls node [--config FILE]` runs a node.
+            case "node" -> rest.length > 0 && !rest[0].startsWith("-") ? ActorTlsCli.run(args) : runNodeCommand(rest);
             case "demo" -> Demo.run(rest);
             case "demo-backend" -> DemoBackend.run(rest);
             case "local-cluster" -> LocalCluster.run(rest);
@@ -75,7 +78,17 @@ public final class Main {
             log.error("node failed to start: {}", e.getMessage(), e.getCause());
             return EXIT_FAILURE;
         }
-        node.awaitTermination();
+        // Our own handlers in place of the JVM's: its shutdown hook would also drain, but the process would then
+        // exit with 143 instead of 0 after a clean stop.
+        for (String signal : List.of("TERM", "INT"))
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> node.drain(NodeStopReason.SIGNAL));
+        var reason = node.awaitTermination();
+        if (reason.equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason()))) {
+            System.err.println("actortls: could not join the cluster through " + String.join(", ", config.cluster().seedNodes())
+                    + " within " + config.cluster().joinTimeout().toSeconds() + "s; is a seed node running?");
+            return EXIT_FAILURE;
+        }
+        log.info("node stopped ({})", reason.map(Object::toString).orElse("actor system terminated"));
         return 0;
     }
 

@@ -4,11 +4,14 @@ import io.actortls.session.SessionServices;
 import io.actortls.tls.TlsFrontend;
 import io.actortls.tls.TlsSetupException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 
 /**
  * A started node: its actor system, its TLS frontend and its session services. {@link #start} validates the
@@ -73,10 +76,23 @@ public final class RunningNode implements AutoCloseable {
         return sessions;
     }
 
-    /** Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts. */
-    public void awaitTermination() {
+    /**
+     * Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts.
+     *
+     * @return why the node stopped
+     */
+    public Optional<CoordinatedShutdown.Reason> awaitTermination() {
         system.getWhenTerminated().toCompletableFuture().join();
         tls.close();
+        return CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason();
+    }
+
+    /**
+     * Stops the node gracefully (see {@code actortls.shutdown} in pekko.hocon): listeners closed, connections
+     * drained, pool entities handed over, cluster left. Returns at once; {@link #awaitTermination} waits for the end.
+     */
+    public void drain(CoordinatedShutdown.Reason reason) {
+        CoordinatedShutdown.get(Adapter.toClassic(system)).run(reason, Optional.empty());
     }
 
     /** Stops the node: coordinated shutdown (leaving the cluster), bounded so that a stuck peer cannot hang us. */

@@ -90,6 +90,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     enum PoolSilent implements Command { INSTANCE }
     enum LingerExpired implements Command { INSTANCE }
 
+    // The node is stopping and its drain deadline has passed.
+    enum DrainDeadlinePassed implements Command { INSTANCE }
+
     /**
      * What the connection needs from its listener.
      *
@@ -227,6 +230,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(ClientIdleCheck.class, m -> step(this::checkClientIdle))
                 .onMessage(BackendIdleCheck.class, m -> step(this::checkBackendIdle))
                 .onMessage(LifetimeExpired.class, m -> step(() -> close(CloseReason.LIFETIME, null)))
+                .onMessage(DrainDeadlinePassed.class, m -> step(() -> close(CloseReason.SHUTDOWN,
+                        "still open at the node's drain deadline")))
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     toClient.abort();
                     toBackend.abort();
