@@ -74,6 +74,10 @@ public final class Main {
             node = RunningNode.start(config);
         } catch (ConfigurationException | NodeGuardian.BindException e) {
             return configurationError(e.getMessage());
+        } catch (RunningNode.StoppedWhileStarting e) {
+            if (joinFailed(e.reason())) return joinFailure(config);
+            log.error("node failed to start: {}", e.getMessage());
+            return EXIT_FAILURE;
         } catch (IllegalStateException e) {
             log.error("node failed to start: {}", e.getMessage(), e.getCause());
             return EXIT_FAILURE;
@@ -83,13 +87,19 @@ public final class Main {
         for (String signal : List.of("TERM", "INT"))
             sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> node.drain(NodeStopReason.SIGNAL));
         var reason = node.awaitTermination();
-        if (reason.equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason()))) {
-            System.err.println("actortls: could not join the cluster through " + String.join(", ", config.cluster().seedNodes())
-                    + " within " + config.cluster().joinTimeout().toSeconds() + "s; is a seed node running?");
-            return EXIT_FAILURE;
-        }
+        if (joinFailed(reason)) return joinFailure(config);
         log.info("node stopped ({})", reason.map(Object::toString).orElse("actor system terminated"));
         return 0;
+    }
+
+    private static boolean joinFailed(Optional<CoordinatedShutdown.Reason> reason) {
+        return reason.equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason()));
+    }
+
+    private static int joinFailure(NodeConfig config) {
+        System.err.println("actortls: could not join the cluster through " + String.join(", ", config.cluster().seedNodes())
+                + " within " + config.cluster().joinTimeout().toSeconds() + "s; is a seed node running?");
+        return EXIT_FAILURE;
     }
 
     /** Selects text or JSON logging before the first logger exists, then sets the root level. */

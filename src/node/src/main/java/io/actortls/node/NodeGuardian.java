@@ -18,12 +18,14 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.PoisonPill;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -173,6 +175,14 @@ public final class NodeGuardian {
                 log.info("connections drained in {} ms", (System.nanoTime() - start) / 1_000_000);
                 return done;
             });
+        });
+        // A node that never joined has nothing to hand over, but its shard region would wait the whole
+        // cluster-sharding-shutdown-region phase (10 s) for a coordinator that does not exist: stop it at once.
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(), "actortls-no-handoff-without-cluster", () -> {
+            if (shutdown.getShutdownReason().equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason())))
+                org.apache.pekko.cluster.sharding.ClusterSharding.get(Adapter.toClassic(system))
+                        .shardRegion(PoolEntity.TYPE.name()).tell(PoisonPill.getInstance(), org.apache.pekko.actor.ActorRef.noSender());
+            return CompletableFuture.completedFuture(Done.getInstance());
         });
     }
 

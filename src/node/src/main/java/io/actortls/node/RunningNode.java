@@ -55,6 +55,9 @@ public final class RunningNode implements AutoCloseable {
             throw new IllegalStateException("the actor system did not start: " + e.getMessage(), e);
         }
         RunningNode node = new RunningNode(system, tls, sessions);
+        // E.g. cluster.join-timeout passing on a machine so busy that the node had not finished starting.
+        system.getWhenTerminated().thenRun(() -> started.completeExceptionally(new StoppedWhileStarting(
+                CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason())));
         try {
             started.get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return node;
@@ -65,6 +68,20 @@ public final class RunningNode implements AutoCloseable {
         } catch (TimeoutException | InterruptedException e) {
             node.close();
             throw new IllegalStateException("the node did not start within " + STARTUP_TIMEOUT.toSeconds() + " s");
+        }
+    }
+
+    /** The actor system terminated before the node was ready. */
+    public static final class StoppedWhileStarting extends IllegalStateException {
+        private final transient Optional<CoordinatedShutdown.Reason> reason;
+
+        StoppedWhileStarting(Optional<CoordinatedShutdown.Reason> reason) {
+            super("the node stopped while starting (" + reason.map(Object::toString).orElse("unknown reason") + ")");
+            this.reason = reason;
+        }
+
+        public Optional<CoordinatedShutdown.Reason> reason() {
+            return reason;
         }
     }
 
