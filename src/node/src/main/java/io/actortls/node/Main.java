@@ -32,7 +32,7 @@ public final class Main {
                    actortls local-cluster [--nodes N] [--algorithm roundrobin|leastconn|source]
                                                           run N nodes as processes on 127.0.0.1 with 3 demo backends
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
-                   actortls demo-backend --port N [--name NAME] [--accept-proxy]   run the demo HTTP backend
+                   actortls demo-backend --port N [--name NAME] [--accept-proxy] [--host ADDR]   run the demo HTTP backend
                    actortls cluster-certs [--dir DIR] [--nodes N]  make a cluster CA and N node key stores in DIR/cluster
                    actortls test                           run the test suite (the launcher script handles this)
                    actortls <management command>           e.g. cluster show, pools list, connect HOST:PORT;
