@@ -31,9 +31,10 @@ final class AdminRoutes {
                     SessionRoutes.create(system, handles),
                     TicketRoutes.create(system, handles),
                     CertificateRoutes.create(system, handles),
-
                     PoolRoutes.create(system, handles),
-                    ConnectionRoutes.create(system, handles));
+                    ConnectionRoutes.create(system, handles),
+
+                    DrainRoutes.create(system, handles));
         }));
     }
 }

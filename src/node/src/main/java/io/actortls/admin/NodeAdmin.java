@@ -2,9 +2,13 @@ package io.actortls.admin;
 
 import io.actortls.node.ClusterMessage;
 import java.lang.management.ManagementFactory;
+import io.actortls.node.NodeStopReason;
 import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -29,6 +33,12 @@ public final class NodeAdmin {
     public record NodeInfo(String node, String management, String openssl, long uptimeSeconds, List<String> listeners)
             implements ClusterMessage {}
 
+    /** Stop this node gracefully (coordinated shutdown: stop accepting, drain, hand over, leave). */
+    public record Drain(ActorRef<DrainStarted> replyTo) implements Command {}
+
+    /** @param drainDeadlineSeconds how long the node lets open connections finish */
+    public record DrainStarted(String node, long drainDeadlineSeconds) implements ClusterMessage {}
+
     public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "actortls-node-admin");
 
     public static Behavior<Command> create(AdminServices services) {
@@ -37,6 +47,13 @@ public final class NodeAdmin {
             return Behaviors.receive(Command.class)
                     .onMessage(Describe.class, m -> {
                         m.replyTo().tell(describe(services.handles()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Drain.class, m -> {
+                        var h = services.handles();
+                        m.replyTo().tell(new DrainStarted(h.self(), h.config().shutdown().drainDeadline().toSeconds()));
+                        CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem()))
+                                .run(NodeStopReason.DRAIN_REQUESTED, Optional.empty());
                         return Behaviors.same();
                     })
                     .build();

@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "actortls", mixinStandardHelpOptions = true, version = "actortls 0.1",
         description = "Manage an ActorTls cluster through any of its nodes' management API.",
-        subcommands = {ClusterCommand.class, NodesCommand.class, PoolsCommand.class, ServerCommand.class,
+        subcommands = {ClusterCommand.class, NodesCommand.class, NodeCommand.class, PoolsCommand.class, ServerCommand.class,
                 ConnectionsCommand.class, SessionsCommand.class, TicketsCommand.class, CertsCommand.class,
                 MetricsCommand.class, LogCommand.class, ConnectCommand.class,
                 CommandLine.HelpCommand.class},

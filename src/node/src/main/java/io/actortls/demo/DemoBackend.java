@@ -78,16 +78,21 @@ public final class DemoBackend implements AutoCloseable {
         this.acceptor = Thread.ofPlatform().daemon().name("demo-backend-" + name + "-accept").unstarted(this::acceptConnections);
     }
 
-    /** {@code actortls demo-backend --port N [--name NAME] [--accept-proxy]}: serves until the process is stopped. */
+    /**
+     * {@code actortls demo-backend --port N [--name NAME] [--accept-proxy] [--host ADDR]}: serves until the process is
+     * stopped. {@code --host} (default 127.0.0.1) lets a container serve its network, e.g. 0.0.0.0.
+     */
     public static int run(String[] args) {
         int port = -1;
         String name = "demo-backend";
         boolean acceptProxy = false;
+        String host = "127.0.0.1";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--port" -> port = i + 1 < args.length ? parsePort(args[++i]) : -1;
                 case "--name" -> name = i + 1 < args.length ? args[++i] : null;
                 case "--accept-proxy" -> acceptProxy = true;
+                case "--host" -> host = i + 1 < args.length ? args[++i] : host;
                 default -> Main.usage("unknown argument for demo-backend: " + args[i]);
             }
         }
@@ -95,11 +100,11 @@ public final class DemoBackend implements AutoCloseable {
         if (name == null || !NAME.matcher(name).matches())
             return Main.usage("demo-backend --name needs a name in printable ASCII (it becomes a header value)");
         try {
-            serve(port, name, acceptProxy);
+            serve(host, port, name, acceptProxy);
             new CountDownLatch(1).await(); // until the process is stopped
             return 0;
         } catch (IOException e) {
-            System.err.println("actortls demo-backend: cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
+            System.err.println("actortls demo-backend: cannot listen on " + host + ":" + port + ": " + e.getMessage());
             return Main.EXIT_USAGE;
         } catch (InterruptedException e) {
             return 0;
@@ -117,17 +122,21 @@ public final class DemoBackend implements AutoCloseable {
      * @throws IllegalArgumentException if {@code name} is not printable ASCII without leading or trailing spaces
      */
     public static DemoBackend serve(int port, String name, boolean acceptProxy) throws IOException {
+        return serve("127.0.0.1", port, name, acceptProxy);
+    }
+
+    private static DemoBackend serve(String host, int port, String name, boolean acceptProxy) throws IOException {
         if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("not printable ASCII: " + name);
         ServerSocket server = new ServerSocket();
         try {
-            server.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), BACKLOG);
+            server.bind(new InetSocketAddress(InetAddress.getByName(host), port), BACKLOG);
         } catch (IOException e) {
             server.close();
             throw e;
         }
         DemoBackend backend = new DemoBackend(server, name, acceptProxy);
         backend.acceptor.start();
-        System.out.println("demo backend " + name + " listening on 127.0.0.1:" + server.getLocalPort()
+        System.out.println("demo backend " + name + " listening on " + host + ":" + server.getLocalPort()
                 + (acceptProxy ? " (PROXY protocol v1 and v2 accepted)" : ""));
         return backend;
     }

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +32,7 @@ public final class Main {
                    actortls local-cluster [--nodes N] [--algorithm roundrobin|leastconn|source]
                                                           run N nodes as processes on 127.0.0.1 with 3 demo backends
                    actortls demo [--backend HOST:PORT]     run a node with demo certificates and a demo backend
-                   actortls demo-backend --port N [--name NAME] [--accept-proxy]   run the demo HTTP backend
+                   actortls demo-backend --port N [--name NAME] [--accept-proxy] [--host ADDR]   run the demo HTTP backend
                    actortls cluster-certs [--dir DIR] [--nodes N]  make a cluster CA and N node key stores in DIR/cluster
                    actortls test                           run the test suite (the launcher script handles this)
                    actortls <management command>           e.g. cluster show, pools list, connect HOST:PORT;
@@ -40,7 +42,8 @@ public final class Main {
         if (args.length == 0) usage("no command given");
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         int status = switch (args[0]) {
-            case "node" -> runNodeCommand(rest);
+            // `actortls node drain` is a management command; `actortls node [--config FILE]` runs a node.
+            case "node" -> rest.length > 0 && !rest[0].startsWith("-") ? ActorTlsCli.run(args) : runNodeCommand(rest);
             case "demo" -> Demo.run(rest);
             case "demo-backend" -> DemoBackend.run(rest);
             case "local-cluster" -> LocalCluster.run(rest);
@@ -71,12 +74,32 @@ public final class Main {
             node = RunningNode.start(config);
         } catch (ConfigurationException | NodeGuardian.BindException e) {
             return configurationError(e.getMessage());
+        } catch (RunningNode.StoppedWhileStarting e) {
+            if (joinFailed(e.reason())) return joinFailure(config);
+            log.error("node failed to start: {}", e.getMessage());
+            return EXIT_FAILURE;
         } catch (IllegalStateException e) {
             log.error("node failed to start: {}", e.getMessage(), e.getCause());
             return EXIT_FAILURE;
         }
-        node.awaitTermination();
+        // Our own handlers in place of the JVM's: its shutdown hook would also drain, but the process would then
+        // exit with 143 instead of 0 after a clean stop.
+        for (String signal : List.of("TERM", "INT"))
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> node.drain(NodeStopReason.SIGNAL));
+        var reason = node.awaitTermination();
+        if (joinFailed(reason)) return joinFailure(config);
+        log.info("node stopped ({})", reason.map(Object::toString).orElse("actor system terminated"));
         return 0;
+    }
+
+    private static boolean joinFailed(Optional<CoordinatedShutdown.Reason> reason) {
+        return reason.equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason()));
+    }
+
+    private static int joinFailure(NodeConfig config) {
+        System.err.println("actortls: could not join the cluster through " + String.join(", ", config.cluster().seedNodes())
+                + " within " + config.cluster().joinTimeout().toSeconds() + "s; is a seed node running?");
+        return EXIT_FAILURE;
     }
 
     /** Selects text or JSON logging before the first logger exists, then sets the root level. */

@@ -34,7 +34,8 @@ import java.util.Set;
  */
 public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<VirtualHost> vhosts, String defaultVhost,
                          UnknownServerName unknownSni, Map<String, Pool> pools, Cluster cluster, Sessions sessions,
-                         Tickets tickets, Management management, Logging log, Config pekko) {
+                         Tickets tickets, Management management, Logging log, Shutdown shutdown,
+                         Config pekko) {
 
     /** @param timeouts the node's timeouts with this listener's overrides */
     public record Listener(String key, String name, String host, int port, int maxConnections, int backlog,
@@ -69,7 +70,11 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
 
     public record Logging(boolean json, String level, Duration statsInterval, int memoryLines) {}
 
-    public record Cluster(String host, int port, List<String> seedNodes) {}
+    /** @param joinTimeout how long a node tries its seed nodes before it gives up and exits */
+    public record Cluster(String host, int port, List<String> seedNodes, Duration joinTimeout) {}
+
+    /** @param drainDeadline how long a stopping node waits for its open connections before closing them */
+    public record Shutdown(Duration drainDeadline) {}
 
     public record Sessions(int buckets, int maxEntries, Duration fetchTimeout, Duration sweepInterval,
                            Duration statsInterval) {}
@@ -83,6 +88,9 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     public static final String SYSTEM_NAME = "actortls";
 
     private static final String ROOT = "actortls";
+
+    /** Time a stopping node gives the connections it closes at the drain deadline to say goodbye. */
+    public static final Duration SHUTDOWN_CLOSE_MARGIN = Duration.ofSeconds(5);
 
     /** Loads the defaults, then {@code file} (may be null) on top. */
     public static NodeConfig load(Path file) {
@@ -240,11 +248,21 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         int memoryLines = c.getInt("log.memory-lines");
         if (memoryLines < 1) throw new ConfigurationException(ROOT + ".log.memory-lines", "must be at least 1, is " + memoryLines);
 
-        Config pekkoOverlay = ConfigFactory.parseMap(Map.of("pekko.cluster.seed-nodes",
-                cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList()));
+        Shutdown shutdown = new Shutdown(positive(c, "shutdown.drain-deadline"));
+        Map<String, Object> overlay = new LinkedHashMap<>();
+        overlay.put("pekko.cluster.seed-nodes", cluster.seedNodes().stream().map(NodeConfig::clusterAddress).toList());
+        // The first seed node starts the cluster itself when no other seed answers: only the others can fail to join.
+        boolean firstSeed = !cluster.seedNodes().isEmpty()
+                && cluster.seedNodes().getFirst().equals(cluster.host() + ":" + cluster.port());
+        overlay.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",
+                firstSeed ? "off" : cluster.joinTimeout().toMillis() + "ms");
+        // The drain task must be allowed to run to the deadline, plus the closes it then makes.
+        overlay.put("pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+                shutdown.drainDeadline().plus(SHUTDOWN_CLOSE_MARGIN).toMillis() + "ms");
+        Config pekkoOverlay = ConfigFactory.parseMap(overlay);
         return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, Map.copyOf(pools),
                 cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")), management(c.getConfig("management")),
-                new Logging(format.equals("json"), level, statsInterval, memoryLines), pekkoOverlay.withFallback(all));
+                new Logging(format.equals("json"), level, statsInterval, memoryLines), shutdown, pekkoOverlay.withFallback(all));
     }
 
     /** The Artery address of the node at "host:port". */
@@ -271,7 +289,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             if (!Files.isRegularFile(Path.of(path)))
                 throw new ConfigurationException(key + ".tls." + store, "file " + Path.of(path).toAbsolutePath() + " does not exist" + hint);
         }
-        return new Cluster(host, port, List.copyOf(seeds));
+        return new Cluster(host, port, List.copyOf(seeds), positiveDuration(c, "join-timeout", key));
     }
 
     private static Management management(Config m) {
@@ -486,7 +504,7 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 throw new ConfigurationException(ROOT + "." + key, "unknown key (see pekko.hocon for the documented keys)");
         }
         for (String section : List.of("tls", "log", "listener-defaults", "vhost-defaults", "pool-defaults", "cluster",
-                "cluster.tls", "sessions", "tickets", "management"))
+                "cluster.tls", "sessions", "tickets", "management", "shutdown"))
             rejectUnknown(c.getConfig(section), reference.getConfig(section), Set.of(), ROOT + "." + section);
     }
 

@@ -18,16 +18,25 @@ import io.actortls.session.SessionServices;
 import io.actortls.session.TicketKeyInstaller;
 import io.actortls.session.TicketKeyRotator;
 import io.actortls.tls.TlsFrontend;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.PoisonPill;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
@@ -102,6 +111,7 @@ public final class NodeGuardian {
             // Half the management ask-timeout: a node's answer must reach the asking node within the whole of it.
             ctx.spawn(NodeConnections.create(List.copyOf(listeners), config.management().askTimeout().dividedBy(2)),
                     "connections");
+            drainOnShutdown(ctx.getSystem(), listeners, config.shutdown().drainDeadline());
             var adminServices = AdminServices.get(ctx.getSystem());
             var admin = ctx.spawn(NodeAdmin.create(adminServices), "admin");
             ctx.spawn(LogLevelAdmin.create(), "log-levels");
@@ -158,6 +168,48 @@ public final class NodeGuardian {
                     })
                     .build();
         });
+    }
+
+    /**
+     * The node's part in coordinated shutdown (SIGTERM, a drain request): the listeners stop accepting in
+     * service-unbind, and service-requests-done waits until their connections have ended or the deadline closed
+     * them. Cluster Sharding then hands the pool entities over and the node leaves, in Pekko's later phases.
+     */
+    private static void drainOnShutdown(ActorSystem<?> system, List<ActorRef<Listener.Command>> listeners,
+                                        Duration deadline) {
+        var shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
+        var log = system.log();
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "actortls-stop-accepting", () -> {
+            log.info("node stopping ({}): closing the listeners, then draining open connections for up to {} s",
+                    shutdown.getShutdownReason().map(Object::toString).orElse("unknown reason"), deadline.toSeconds());
+            return askEach(system, listeners, Listener.StopAccepting::new, UNBIND_TIMEOUT);
+        });
+        shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "actortls-drain-connections", () -> {
+            long start = System.nanoTime();
+            return askEach(system, listeners, replyTo -> new Listener.Drain(deadline, replyTo),
+                    deadline.plus(NodeConfig.SHUTDOWN_CLOSE_MARGIN)).thenApply(done -> {
+                log.info("connections drained in {} ms", (System.nanoTime() - start) / 1_000_000);
+                return done;
+            });
+        });
+        // A node that never joined has nothing to hand over, but its shard region would wait the whole
+        // cluster-sharding-shutdown-region phase (10 s) for a coordinator that does not exist: stop it at once.
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(), "actortls-no-handoff-without-cluster", () -> {
+            if (shutdown.getShutdownReason().equals(Optional.of(CoordinatedShutdown.clusterJoinUnsuccessfulReason())))
+                org.apache.pekko.cluster.sharding.ClusterSharding.get(Adapter.toClassic(system))
+                        .shardRegion(PoolEntity.TYPE.name()).tell(PoisonPill.getInstance(), org.apache.pekko.actor.ActorRef.noSender());
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    }
+
+    private static final Duration UNBIND_TIMEOUT = Duration.ofSeconds(5);
+
+    private static <T> CompletionStage<Done> askEach(ActorSystem<?> system, List<ActorRef<T>> actors,
+                                                     Function<ActorRef<Done>, T> question, Duration timeout) {
+        CompletableFuture<?>[] asks = actors.stream()
+                .map(a -> AskPattern.<T, Done>ask(a, question::apply, timeout, system.scheduler()).toCompletableFuture())
+                .toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(asks).thenApply(all -> Done.getInstance());
     }
 
     private static String rootMessage(Throwable t) {

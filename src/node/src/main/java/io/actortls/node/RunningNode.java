@@ -4,11 +4,14 @@ import io.actortls.session.SessionServices;
 import io.actortls.tls.TlsFrontend;
 import io.actortls.tls.TlsSetupException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 
 /**
  * A started node: its actor system, its TLS frontend and its session services. {@link #start} validates the
@@ -52,6 +55,9 @@ public final class RunningNode implements AutoCloseable {
             throw new IllegalStateException("the actor system did not start: " + e.getMessage(), e);
         }
         RunningNode node = new RunningNode(system, tls, sessions);
+        // E.g. cluster.join-timeout passing on a machine so busy that the node had not finished starting.
+        system.getWhenTerminated().thenRun(() -> started.completeExceptionally(new StoppedWhileStarting(
+                CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason())));
         try {
             started.get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return node;
@@ -65,6 +71,20 @@ public final class RunningNode implements AutoCloseable {
         }
     }
 
+    /** The actor system terminated before the node was ready. */
+    public static final class StoppedWhileStarting extends IllegalStateException {
+        private final transient Optional<CoordinatedShutdown.Reason> reason;
+
+        StoppedWhileStarting(Optional<CoordinatedShutdown.Reason> reason) {
+            super("the node stopped while starting (" + reason.map(Object::toString).orElse("unknown reason") + ")");
+            this.reason = reason;
+        }
+
+        public Optional<CoordinatedShutdown.Reason> reason() {
+            return reason;
+        }
+    }
+
     public ActorSystem<NodeGuardian.Command> system() {
         return system;
     }
@@ -73,10 +93,23 @@ public final class RunningNode implements AutoCloseable {
         return sessions;
     }
 
-    /** Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts. */
-    public void awaitTermination() {
+    /**
+     * Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts.
+     *
+     * @return why the node stopped
+     */
+    public Optional<CoordinatedShutdown.Reason> awaitTermination() {
         system.getWhenTerminated().toCompletableFuture().join();
         tls.close();
+        return CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason();
+    }
+
+    /**
+     * Stops the node gracefully (see {@code actortls.shutdown} in pekko.hocon): listeners closed, connections
+     * drained, pool entities handed over, cluster left. Returns at once; {@link #awaitTermination} waits for the end.
+     */
+    public void drain(CoordinatedShutdown.Reason reason) {
+        CoordinatedShutdown.get(Adapter.toClassic(system)).run(reason, Optional.empty());
     }
 
     /** Stops the node: coordinated shutdown (leaving the cluster), bounded so that a stuck peer cannot hang us. */

@@ -103,6 +103,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     enum PoolSilent implements Command { INSTANCE }
     enum LingerExpired implements Command { INSTANCE }
 
+    // The node is stopping and its drain deadline has passed.
+    enum DrainDeadlinePassed implements Command { INSTANCE }
+
     /**
      * What the connection needs from its listener.
      *
@@ -247,6 +250,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                             backendBytesIn, backendBytesOut, closeReason != null));
                     return this;
                 })
+                .onMessage(DrainDeadlinePassed.class, m -> step(() -> close(CloseReason.SHUTDOWN,
+                        "still open at the node's drain deadline")))
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     toClient.abort();
                     toBackend.abort();

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -42,6 +43,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     record ConnectionClosed(ActorRef<ClientConnection.Command> connection, CloseReason reason) implements Command {}
     record ConnectionTerminated(ActorRef<ClientConnection.Command> connection) implements Command {}
     enum LogStats implements Command { INSTANCE }
+    record Unbound() implements Command {}
+    enum DrainDeadline implements Command { INSTANCE }
 
     /** Asks for the current counts. */
     public record GetStats(ActorRef<Stats> replyTo) implements Command {}
@@ -52,6 +55,15 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     public record ListConnections(ActorRef<Connections> replyTo) implements Command {}
 
     public record Connections(String listener, List<ActorRef<ClientConnection.Command>> open) {}
+
+    /** The node is stopping: close the listening socket (new clients are refused), then reply. */
+    public record StopAccepting(ActorRef<Done> replyTo) implements Command {}
+
+    /**
+     * Reply once every open connection has ended; those still open after {@code deadline} are closed with
+     * {@link CloseReason#SHUTDOWN}.
+     */
+    public record Drain(java.time.Duration deadline, ActorRef<Done> replyTo) implements Command {}
 
     /** What the listener tells its parent about binding. */
     public sealed interface Status {}
@@ -72,6 +84,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private long accepted;
     private ActorRef<StreamAck> acceptorAck; // held while at max-connections
     private Tcp.ServerBinding binding;
+    private final List<ActorRef<Done>> unbindWaiters = new java.util.ArrayList<>();
+    private final List<ActorRef<Done>> drainWaiters = new java.util.ArrayList<>();
+    private boolean stopping;
+    private final TimerScheduler<Command> timers;
 
     private Listener(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeConfig.Listener config,
                      ClientConnection.Settings settings, java.time.Duration statsInterval, ActorRef<Status> parent) {
@@ -79,6 +95,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         this.config = config;
         this.settings = settings;
         this.parent = parent;
+        this.timers = timers;
         if (!statsInterval.isZero()) timers.startTimerWithFixedDelay(LogStats.INSTANCE, statsInterval);
 
         var acceptor = ActorSink.<Tcp.IncomingConnection, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
@@ -112,6 +129,21 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 })
                 .onMessage(ConnectionClosed.class, this::onConnectionClosed)
                 .onMessage(ConnectionTerminated.class, this::onConnectionTerminated)
+                .onMessage(StopAccepting.class, this::onStopAccepting)
+                .onMessage(Unbound.class, m -> {
+                    getContext().getLog().info("stopped accepting {} {}", kv("listener", config.name()),
+                            kv("open", open.size()));
+                    unbindWaiters.forEach(w -> w.tell(Done.getInstance()));
+                    unbindWaiters.clear();
+                    return this;
+                })
+                .onMessage(Drain.class, this::onDrain)
+                .onMessage(DrainDeadline.class, m -> {
+                    getContext().getLog().info("drain deadline passed {} {}", kv("listener", config.name()),
+                            kv("closing", open.size()));
+                    open.forEach(c -> c.tell(ClientConnection.DrainDeadlinePassed.INSTANCE));
+                    return this;
+                })
                 .onMessage(GetStats.class, m -> {
                     m.replyTo().tell(stats());
                     return this;
@@ -140,6 +172,31 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         return this;
     }
 
+    private Behavior<Command> onStopAccepting(StopAccepting m) {
+        unbindWaiters.add(m.replyTo());
+        if (!stopping) {
+            stopping = true;
+            if (binding == null) getContext().getSelf().tell(new Unbound());
+            else getContext().pipeToSelf(binding.unbind(), (ok, failure) -> new Unbound());
+        }
+        return this;
+    }
+
+    private Behavior<Command> onDrain(Drain m) {
+        drainWaiters.add(m.replyTo());
+        if (!timers.isTimerActive(DrainDeadline.INSTANCE))
+            timers.startSingleTimer(DrainDeadline.INSTANCE, m.deadline());
+        replyIfDrained();
+        return this;
+    }
+
+    private void replyIfDrained() {
+        if (!open.isEmpty() || drainWaiters.isEmpty()) return;
+        timers.cancel(DrainDeadline.INSTANCE);
+        drainWaiters.forEach(w -> w.tell(Done.getInstance()));
+        drainWaiters.clear();
+    }
+
     private Behavior<Command> onAccepted(Accepted m) {
         acceptorAck = m.ack();
         accepted++;
@@ -157,6 +214,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
             settings.metrics().closed(m.reason());
             getContext().stop(m.connection());
             acceptMore();
+            replyIfDrained();
         }
         return this;
     }
@@ -166,13 +224,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
             closed.merge(CloseReason.INTERNAL_ERROR, 1L, Long::sum);
             settings.metrics().closed(CloseReason.INTERNAL_ERROR);
             acceptMore();
+            replyIfDrained();
         }
         return this;
     }
 
     /** Asks the acceptor stream for the next client, unless we are at max-connections. */
     private void acceptMore() {
-        if (acceptorAck != null && open.size() < config.maxConnections()) {
+        if (acceptorAck != null && !stopping && open.size() < config.maxConnections()) {
             acceptorAck.tell(StreamAck.INSTANCE);
             acceptorAck = null;
         }

@@ -128,6 +128,8 @@ public final class Hocon {
                   pools {
                 %s
                   }
+                  # A test that stops a node with connections still open should not wait the production deadline.
+                  shutdown.drain-deadline = 5s
                 %s
                 }
                 """.formatted(port, moreListeners, defaultVhost, clusterPort, list(seeds), stores.keyStore(), stores.password(),

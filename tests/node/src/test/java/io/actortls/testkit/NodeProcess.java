@@ -77,6 +77,21 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code command} (e.g. docker/entrypoint.sh) in {@code dir} with {@code env} added to this environment,
+     * ACTORTLS_* variables of the test's own environment removed.
+     */
+    public static NodeProcess run(Path dir, Map<String, String> env, List<String> command) {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().keySet().removeIf(name -> name.startsWith("ACTORTLS_"));
+        builder.environment().putAll(env);
+        try {
+            return new NodeProcess(builder.start(), null);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command, e);
+        }
+    }
+
     /** Starts a node and waits until every listener is bound. */
     public static NodeProcess startReady(Path dir, String hocon) {
         NodeProcess node = start(dir, hocon);

@@ -84,6 +84,20 @@ public final class Tools {
         }
     }
 
+    /** Waits until nothing accepts connections on 127.0.0.1:{@code port} any more (e.g. a listener was closed). */
+    public static void awaitNotListening(int port, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (isListening(port)) {
+            if (System.nanoTime() > deadline) throw new AssertionError("port " + port + " still accepts after " + timeout);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
     /** The JVM flags every ActorTls JVM runs with (the launcher uses the same). */
     public static List<String> jvmFlags() {
         var flags = new java.util.ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
