@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * demo vhosts answer curl with the demo backend's response, and SIGTERM stops the node and its backend child.
  * It uses the demo's fixed port 8443, so it is skipped when that port is taken.
  */
+@Tag("fixed-ports") // 8443.., 25520.., 7626..: run alone (see tests/node/pom.xml)
 class DemoCommandServesBothVhostsTest {
     private static final int DEMO_PORT = 8443;
     /** Includes a first build by the launcher when the jar is older than the sources. */

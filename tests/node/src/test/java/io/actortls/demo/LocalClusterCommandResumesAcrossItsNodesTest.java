@@ -1,7 +1,9 @@
 package io.actortls.demo;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.actortls.testkit.Cli;
 import io.actortls.testkit.NodeProcess;
 import io.actortls.testkit.SClient;
 import io.actortls.testkit.Tools;
@@ -10,17 +12,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The local-cluster contract: `./actortls local-cluster --nodes 3` runs three node processes on 127.0.0.1:8443..8445
- * that form one cluster in front of the demo backend; a session made on node 1 resumes on nodes 2 and 3; SIGTERM
- * stops every process it started.
+ * that form one cluster in front of the demo backend; a session made on node 1 resumes on nodes 2 and 3; the CLI
+ * finds the cluster without being told (node 1's management API on 127.0.0.1:7626, the token local-cluster wrote);
+ * SIGTERM stops every process it started.
  */
+@Tag("fixed-ports") // 8443.., 25520.., 7626..: run alone (see tests/node/pom.xml)
 class LocalClusterCommandResumesAcrossItsNodesTest {
-    private static final List<Integer> PORTS = List.of(8443, 8444, 8445, 25520, 25521, 25522);
+    private static final List<Integer> PORTS = List.of(8443, 8444, 8445, 25520, 25521, 25522, 7626, 7627, 7628);
 
     @Test
     void threeNodeProcessesFormOneClusterAndResumeEachOthersSessions() throws Exception {
@@ -44,6 +50,13 @@ class LocalClusterCommandResumesAcrossItsNodesTest {
             } finally {
                 Files.deleteIfExists(session);
             }
+
+            // No --node, no --token: from the project directory, as a person would after starting the cluster.
+            Cli.Result nodes = Cli.run(Tools.top(), Map.of(), null, "nodes", "--json");
+            assertEquals(0, nodes.exitCode(), nodes.toString());
+            List<String> management = new ArrayList<>();
+            nodes.json().get("nodes").forEach(n -> management.add(n.get("reply").get("management").asText()));
+            assertEquals(List.of("127.0.0.1:7626", "127.0.0.1:7627", "127.0.0.1:7628"), management, nodes.out());
 
             cluster.stop(Duration.ofSeconds(60)); // SIGTERM
             for (ProcessHandle child : children) {
