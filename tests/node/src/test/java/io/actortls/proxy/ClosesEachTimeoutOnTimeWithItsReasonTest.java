@@ -266,10 +266,22 @@ class ClosesEachTimeoutOnTimeWithItsReasonTest {
         return run.out().lines().filter(line -> !line.isBlank()).toList();
     }
 
+    /**
+     * ss shows one timer per socket: while sent bytes wait for their ACK it shows the retransmission timer
+     * ("on") instead of keepalive, so a busy moment is sampled again (at most 20 times, 100 ms apart).
+     */
     private static String theOneEstablished(String filter) {
-        List<String> sockets = established(filter);
-        assertEquals(1, sockets.size(), "established sockets matching " + filter + ": " + sockets);
-        return sockets.getFirst();
+        for (int attempt = 1; ; attempt++) {
+            List<String> sockets = established(filter);
+            assertEquals(1, sockets.size(), "established sockets matching " + filter + ": " + sockets);
+            if (!sockets.getFirst().contains("timer:(on,") || attempt == 20) return sockets.getFirst();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
     }
 
     private static void awaitNoneEstablished(String filter) {
