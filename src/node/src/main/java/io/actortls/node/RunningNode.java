@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
  */
 public final class RunningNode implements AutoCloseable {
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration TERMINATION_GRACE = Duration.ofSeconds(3);
 
     private final ActorSystem<NodeGuardian.Command> system;
     private final TlsFrontend tls;
@@ -94,14 +95,61 @@ public final class RunningNode implements AutoCloseable {
     }
 
     /**
-     * Blocks until the actor system has terminated (e.g. after SIGTERM), then frees the TLS contexts.
+     * Blocks until the actor system has terminated (e.g. after SIGTERM; bounded once the coordinated shutdown
+     * has ended, see {@link #awaitEnd}), then frees the TLS contexts.
      *
      * @return why the node stopped
      */
     public Optional<CoordinatedShutdown.Reason> awaitTermination() {
-        system.getWhenTerminated().toCompletableFuture().join();
+        CompletableFuture<?> terminated = system.getWhenTerminated().toCompletableFuture();
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(system));
+        while (!terminated.isDone()) {
+            try {
+                terminated.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException notYet) {
+                if (shutdown.getShutdownReason().isPresent() && !awaitEnd(shutdown, terminated)) break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException e) {
+                break;
+            }
+        }
         tls.close();
-        return CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason();
+        return shutdown.getShutdownReason();
+    }
+
+    /**
+     * Once the coordinated shutdown has run every phase (each bounded by its own timeout), the actor system gets
+     * {@link #TERMINATION_GRACE} to terminate. A drained node that has left the cluster must not stay up because
+     * some actor does not stop (seen once under load): it is logged, with the threads, and the node ends anyway.
+     *
+     * @return true if the system terminated
+     */
+    private boolean awaitEnd(CoordinatedShutdown shutdown, CompletableFuture<?> terminated) {
+        try {
+            // Already running: run() returns the running shutdown's own future instead of starting another.
+            shutdown.run(shutdown.getShutdownReason().get(), Optional.empty()).toCompletableFuture().get();
+            terminated.get(TERMINATION_GRACE.toSeconds(), TimeUnit.SECONDS);
+            return true;
+        } catch (TimeoutException stuck) {
+            var log = org.slf4j.LoggerFactory.getLogger(RunningNode.class);
+            log.warn("the actor system did not terminate within {} s after the coordinated shutdown; ending anyway. Threads:\n{}",
+                    TERMINATION_GRACE.toSeconds(), threadDump());
+            return false;
+        } catch (ExecutionException | InterruptedException e) {
+            return terminated.isDone();
+        }
+    }
+
+    private static String threadDump() {
+        StringBuilder dump = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.isDaemon() && thread.getState() != Thread.State.BLOCKED) return;
+            dump.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+            for (int i = 0; i < Math.min(8, stack.length); i++) dump.append("    at ").append(stack[i]).append('\n');
+        });
+        return dump.toString();
     }
 
     /**
