@@ -145,6 +145,7 @@ ${vhosts}  }
   pools {
 ${pools}  }
   log.stats-interval = 1s
+  management.port = $(( ${CLP[$name]} + 100 ))   # not the default 7626: three nodes per host
   cluster {
     port = ${CLP[$name]}
     seed-nodes = ["127.0.0.1:${CLP[x1]}"]

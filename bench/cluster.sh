@@ -228,6 +228,7 @@ actortls {
   default-vhost = "both"
   sessions.stats-interval = $stats${extra:+
   $extra}
+  management.port = $(( ${CLP[$name]} + 100 ))   # not the default 7626: three nodes per host
   cluster {
     port = ${CLP[$name]}
     seed-nodes = ["127.0.0.1:${CLP[$seed]}"]

@@ -202,6 +202,7 @@ actortls {
   }
   default-vhost = "ec"
   log.level = "$ATLS_LOG_LEVEL"
+  management.port = $((cluster_port + 10))   # not the default 7626: two instances run at once
   cluster {
     port = $cluster_port
     tls {
