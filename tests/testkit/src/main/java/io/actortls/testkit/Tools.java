@@ -55,12 +55,39 @@ public final class Tools {
         }
     }
 
-    /** A TCP port on 127.0.0.1 that was free a moment ago. */
-    public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    /**
+     * Ports handed out by {@link #freePort}: below the kernel's ephemeral range (32768-60999 here), so that no
+     * outgoing connection of a node, curl or tlsload takes one between our check and the node's bind; and from one
+     * sequence shared by every test JVM of the machine (a counter file under a file lock), so that two test classes
+     * running side by side in two surefire forks are never given the same port.
+     */
+    private static final int PORTS_FROM = 20000, PORTS_TO = 32000;
+    private static final java.util.Set<Integer> FIXED_PORTS = java.util.Set.of(25520, 25521, 25522);
+    private static final Path PORT_COUNTER = Path.of(System.getProperty("java.io.tmpdir"), "actortls-test-ports");
+
+    /** A TCP port on 127.0.0.1 that was free a moment ago and that no other test of this run was given. */
+    public static synchronized int freePort() {
+        for (int attempt = 0; attempt < PORTS_TO - PORTS_FROM; attempt++) {
+            int port = nextPortInSequence();
+            if (!FIXED_PORTS.contains(port) && canBind(port)) return port;
+        }
+        throw new IllegalStateException("no free port on 127.0.0.1 between " + PORTS_FROM + " and " + PORTS_TO);
+    }
+
+    private static int nextPortInSequence() {
+        try (var channel = java.nio.channels.FileChannel.open(PORT_COUNTER, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+             var lock = channel.lock()) {
+            var buffer = java.nio.ByteBuffer.allocate(16);
+            channel.read(buffer, 0);
+            String text = new String(buffer.array(), 0, buffer.position(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+            int port = text.matches("[0-9]+") ? Integer.parseInt(text) : PORTS_FROM;
+            if (port < PORTS_FROM || port >= PORTS_TO) port = PORTS_FROM;
+            channel.truncate(0);
+            channel.write(java.nio.ByteBuffer.wrap(Integer.toString(port + 1).getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
+            return port;
         } catch (IOException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("cannot use the port counter " + PORT_COUNTER, e);
         }
     }
 
