@@ -3,6 +3,7 @@ package io.actortls.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.actortls.proxy.IoLoop;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
 import io.actortls.proxy.ProxyProtocolHeader;
@@ -35,7 +36,7 @@ import java.util.Set;
 public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<VirtualHost> vhosts, String defaultVhost,
                          UnknownServerName unknownSni, Map<String, Pool> pools, Cluster cluster, Sessions sessions,
                          Tickets tickets, Management management, Logging log, Shutdown shutdown,
-                         Config pekko) {
+                         List<String> ioDispatchers, Config pekko) {
 
     /** @param timeouts the node's timeouts with this listener's overrides */
     public record Listener(String key, String name, String host, int port, int maxConnections, int backlog,
@@ -259,10 +260,30 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         // The drain task must be allowed to run to the deadline, plus the closes it then makes.
         overlay.put("pekko.coordinated-shutdown.phases.service-requests-done.timeout",
                 shutdown.drainDeadline().plus(SHUTDOWN_CLOSE_MARGIN).toMillis() + "ms");
+        List<String> ioDispatchers = ioDispatchers(c, overlay);
         Config pekkoOverlay = ConfigFactory.parseMap(overlay);
         return new NodeConfig(List.copyOf(listeners), tls, List.copyOf(vhosts), defaultVhost, unknownSni, Map.copyOf(pools),
                 cluster, sessions(c), new Tickets(positive(c, "tickets.rotation-interval")), management(c.getConfig("management")),
-                new Logging(format.equals("json"), level, statsInterval, memoryLines), shutdown, pekkoOverlay.withFallback(all));
+                new Logging(format.equals("json"), level, statsInterval, memoryLines), shutdown, ioDispatchers,
+                pekkoOverlay.withFallback(all));
+    }
+
+    /** One dispatcher per I/O thread, each run by its own {@link IoLoop}; their ids are returned. */
+    private static List<String> ioDispatchers(Config c, Map<String, Object> overlay) {
+        int threads = c.getInt("io-threads");
+        if (threads < 0 || threads > 1024)
+            throw new ConfigurationException(ROOT + ".io-threads", "must be 0 (one per core) to 1024, is " + threads);
+        if (threads == 0) threads = Runtime.getRuntime().availableProcessors();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            String id = "actortls-io-" + i;
+            overlay.put(id + ".type", "Dispatcher");
+            overlay.put(id + ".executor", IoLoop.Configurator.class.getName());
+            // Pekko would otherwise stop an idle loop after 1 s and start a new thread for the next connection.
+            overlay.put(id + ".shutdown-timeout", "365d");
+            ids.add(id);
+        }
+        return List.copyOf(ids);
     }
 
     /** The Artery address of the node at "host:port". */

@@ -36,6 +36,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -101,12 +102,13 @@ public final class NodeGuardian {
             var statusAdapter = ctx.messageAdapter(Listener.Status.class, ListenerStatus::new);
             Map<String, String> keyByName = new LinkedHashMap<>();
             List<ActorRef<Listener.Command>> listeners = new ArrayList<>();
+            List<DispatcherSelector> ioLoops = config.ioDispatchers().stream().map(DispatcherSelector::fromConfig).toList();
             for (NodeConfig.Listener l : config.listeners()) {
                 keyByName.put(l.name(), l.key());
                 var settings = new ClientConnection.Settings(tls, l.timeouts(), Map.copyOf(vhosts), config.pools(), gateway,
                         replicator, config.sessions().fetchTimeout(), sessions.metrics(), metrics);
-                listeners.add(ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), statusAdapter),
-                        "listener-" + l.name()));
+                listeners.add(ctx.spawn(Listener.create(l, settings, config.log().statsInterval(), ioLoops, statusAdapter),
+                        "listener-" + l.name(), ioLoops.get(listeners.size() % ioLoops.size())));
             }
             // Half the management ask-timeout: a node's answer must reach the asking node within the whole of it.
             ctx.spawn(NodeConnections.create(List.copyOf(listeners), config.management().askTimeout().dividedBy(2)),

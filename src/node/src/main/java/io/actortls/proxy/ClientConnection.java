@@ -13,32 +13,28 @@ import io.actortls.tls.HandshakeProgress;
 import io.actortls.tls.OpenSslException;
 import io.actortls.tls.TlsConnection;
 import io.actortls.tls.TlsFrontend;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.UniqueKillSwitch;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Keep;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.Tcp;
-import org.apache.pekko.stream.typed.javadsl.ActorSink;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
-import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,11 +42,11 @@ import org.slf4j.LoggerFactory;
  * One client connection, end to end: ciphertext from the client → OpenSSL → plaintext to a backend, and
  * plaintext from the backend → OpenSSL → ciphertext to the client.
  *
- * <p>Both sockets are Pekko TCP streams whose reading side waits for our acknowledgement before it delivers
- * the next chunk. Back-pressure is the rule in {@link #advance()}: a chunk read from one socket is
- * acknowledged only when everything it produced has been accepted by the other socket ({@link Outlet#isBusy()}).
- * So a slow reader on either side stops reading on the other side, and at most one chunk per direction is
- * in memory.
+ * <p>The actor owns both sockets and runs on the {@link IoLoop} that polls them: readiness arrives as a message,
+ * and the actor reads and writes the sockets itself, through its loop's native buffer, which OpenSSL reads from
+ * and writes into directly. Back-pressure is the rule in {@link #advance()}: the actor asks for input from one
+ * socket only while the other socket has taken everything sent to it ({@link TcpSocket#isBusy()}). So a slow
+ * reader on either side stops reading on the other side, and the kernel's TCP window does the rest.
  *
  * <p>Every way out goes through {@link #close}, which ends both sockets, reports one {@link CloseReason} to the
  * {@link Listener}, logs one line, and frees the TLS connection (also on PostStop, once).
@@ -59,23 +55,14 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     public sealed interface Command {}
 
-    // The client's socket.
-    record ClientStreamStarted(ActorRef<StreamAck> ack) implements Command {}
-    record ClientBytes(ActorRef<StreamAck> ack, ByteString bytes) implements Command {}
-    record ClientEnded() implements Command {}
-    record ClientFailed(Throwable cause) implements Command {}
-    record ClientWriteAcknowledged() implements Command {}
-    record ClientWritingEnded() implements Command {}
+    /** The client's socket is ready for what we asked (read, write). */
+    record ClientReady(int readyOps) implements Command {}
 
     // The backend's socket; `attempt` tells the live connection from leftovers of a failed one.
-    record BackendConnected(int attempt) implements Command {}
+    record BackendResolved(int attempt, InetSocketAddress address) implements Command {}
     record BackendConnectFailed(int attempt, Throwable cause) implements Command {}
-    record BackendStreamStarted(int attempt, ActorRef<StreamAck> ack) implements Command {}
-    record BackendBytes(int attempt, ActorRef<StreamAck> ack, ByteString bytes) implements Command {}
-    record BackendEnded(int attempt) implements Command {}
-    record BackendFailed(int attempt, Throwable cause) implements Command {}
-    record BackendWriteAcknowledged(int attempt) implements Command {}
-    record BackendWritingEnded(int attempt) implements Command {}
+    record BackendReady(int attempt, int readyOps) implements Command {}
+    record BackendConnectTimedOut(int attempt) implements Command {}
 
     // The session cache, when the client offers a session this node does not hold yet.
     record SessionFetched(boolean found) implements Command {}
@@ -117,39 +104,50 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                            SessionMetrics sessionMetrics, NodeMetrics metrics) {}
 
     private static final Logger accessLog = LoggerFactory.getLogger("actortls.connection");
-    /** Most plaintext decrypted per step: one write to the backend at a time, of at most this much. */
-    private static final int MAX_PLAINTEXT_CHUNK = 64 * 1024;
     /** How long a closing connection waits for its last bytes (alert, close_notify) to reach the kernel. */
     private static final Duration LINGER = Duration.ofSeconds(2);
     /** Beyond the pool's own limits (pick timeout, queue timeout): the gateway always answers well before. */
     private static final Duration POOL_ANSWER_MARGIN = Duration.ofSeconds(2);
     private static final long NO_LEASE = -1;
 
-    public static Behavior<Command> create(Tcp.IncomingConnection incoming, Settings settings,
-                                           ActorRef<Listener.Command> listener) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new ClientConnection(ctx, timers, incoming, settings, listener)));
+    /** Must be spawned on an {@code actortls-io} dispatcher: the actor registers {@code channel} with its loop. */
+    public static Behavior<Command> create(SocketChannel channel, Settings settings, ActorRef<Listener.Command> listener) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            TcpSocket client;
+            try {
+                var self = ctx.getSelf();
+                client = TcpSocket.accepted(channel, IoLoop.current(), settings.timeouts().tcpKeepalive(),
+                        readyOps -> self.tell(new ClientReady(readyOps)));
+            } catch (IOException e) { // the client reset before we got to it
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // nothing left to release
+                }
+                listener.tell(new Listener.ConnectionClosed(ctx.getSelf(), CloseReason.HANDSHAKE_ABORTED));
+                return Behaviors.empty();
+            }
+            return new ClientConnection(ctx, timers, channel, client, settings, listener);
+        }));
     }
 
     private final TimerScheduler<Command> timers;
     private final Settings settings;
     private final ActorRef<Listener.Command> listener;
-    private final Materializer materializer;
+    private final IoLoop loop;
     private final InetSocketAddress clientAddress;
     private final InetSocketAddress localAddress;
     private final TlsConnection tls;
     private final ActorRef<PoolGateway.LeaseEvent> poolAnswers;
-    private final Outlet toClient = new Outlet();
-    private Outlet toBackend = new Outlet();       // replaced for each backend tried
+    private final TcpSocket client;
+    private TcpSocket backendSocket;           // null until a server is known; replaced for each server tried
     private final long startNanos = System.nanoTime();
     private long lastClientActivityNanos = startNanos;
     private long lastBackendActivityNanos;
     private Duration clientIdle;               // the listener's, then the vhost's
 
-    private ActorRef<StreamAck> clientAck;   // held while a client chunk is being forwarded
-    private ActorRef<StreamAck> backendAck;  // held while a backend chunk is being forwarded
-    private boolean clientEnded;
-    private boolean backendEnded;
+    private boolean clientEnded;             // the client's FIN arrived
+    private boolean backendEnded;            // the backend's FIN arrived
     private NodeConfig.Pool pool;
     private final List<String> failedServers = new ArrayList<>();
     private long leaseId = NO_LEASE;
@@ -164,15 +162,16 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private boolean reported;
     private long clientBytesIn, clientBytesOut, backendBytesIn, backendBytesOut;
 
-    private ClientConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers, Tcp.IncomingConnection incoming,
-                             Settings settings, ActorRef<Listener.Command> listener) {
+    private ClientConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers, SocketChannel channel,
+                             TcpSocket client, Settings settings, ActorRef<Listener.Command> listener) throws IOException {
         super(ctx);
         this.timers = timers;
         this.settings = settings;
         this.listener = listener;
-        this.materializer = Materializer.matFromSystem(ctx.getSystem());
-        this.clientAddress = incoming.remoteAddress();
-        this.localAddress = incoming.localAddress();
+        this.loop = IoLoop.current();
+        this.client = client;
+        this.clientAddress = (InetSocketAddress) channel.getRemoteAddress();
+        this.localAddress = (InetSocketAddress) channel.getLocalAddress();
         this.tls = settings.tls().newConnection();
         this.poolAnswers = ctx.messageAdapter(PoolGateway.LeaseEvent.class, PoolAnswered::new);
         this.clientIdle = settings.timeouts().clientIdle();
@@ -180,58 +179,20 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         timers.startSingleTimer(ClientIdleCheck.INSTANCE, clientIdle);
         if (!settings.timeouts().lifetime().isZero())
             timers.startSingleTimer(LifetimeExpired.INSTANCE, settings.timeouts().lifetime());
-
-        var fromClient = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
-                ClientBytes::new, ClientStreamStarted::new, StreamAck.INSTANCE, new ClientEnded(), ClientFailed::new);
-        Pair<ActorRef<Outbound>, UniqueKillSwitch> out = incoming.handleWith(
-                Flow.fromSinkAndSourceMat(fromClient,
-                        outboundSource(new ClientWriteAcknowledged(), new ClientWritingEnded()), Keep.right()),
-                materializer);
-        toClient.attach(out.first(), out.second());
-    }
-
-    /**
-     * The stream that writes to one socket: our {@link Outbound} messages in, an acknowledgement out for each,
-     * a kill switch to abort it, and {@code ended} once the socket's writing half is gone for any reason
-     * (FIN sent, peer reset, abort), so that closing never waits on a socket that cannot take more bytes.
-     */
-    private Source<ByteString, Pair<ActorRef<Outbound>, UniqueKillSwitch>> outboundSource(Command acknowledgement,
-                                                                                         Command ended) {
-        return ActorSource.<Outbound, Command>actorRefWithBackpressure(getContext().getSelf(), acknowledgement,
-                        Outbound::completion, Outbound::failure)
-                .map(Outbound::bytes)
-                .viaMat(KillSwitches.single(), Keep.both())
-                .watchTermination((materialized, done) -> {
-                    getContext().pipeToSelf(done, (ok, failure) -> ended);
-                    return materialized;
-                });
+        client.wantInput(true); // the ClientHello
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(ClientStreamStarted.class, m -> step(() -> clientAck = m.ack()))
-                .onMessage(ClientBytes.class, m -> step(() -> fromClient(m)))
-                .onMessage(ClientEnded.class, m -> step(() -> clientEnded = true))
-                .onMessage(ClientFailed.class, m -> step(() -> close(
-                        tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, m.cause().toString())))
-                .onMessage(ClientWriteAcknowledged.class, m -> step(toClient::acknowledged))
-                .onMessage(ClientWritingEnded.class, m -> step(() -> {
-                    if (toClient.streamEnded()) close(CloseReason.CLIENT_RESET, "the client's socket stopped taking data");
-                }))
-                .onMessage(BackendConnected.class, m -> current(m.attempt(), this::backendConnected))
+                .onMessage(ClientReady.class, m -> step(() -> clientReady(m.readyOps())))
+                .onMessage(BackendResolved.class, m -> current(m.attempt(), () -> startConnect(m.address())))
                 .onMessage(BackendConnectFailed.class, m -> current(m.attempt(), () -> backendConnectFailed(m.cause())))
-                .onMessage(BackendStreamStarted.class, m -> current(m.attempt(), () -> backendAck = m.ack()))
-                .onMessage(BackendBytes.class, m -> current(m.attempt(), () -> fromBackend(m)))
-                .onMessage(BackendEnded.class, m -> current(m.attempt(), () -> backendEnded = backendConnected))
-                .onMessage(BackendFailed.class, m -> current(m.attempt(), () -> {
-                    if (backendConnected) close(backendEndedOrReset(), m.cause().toString());
+                .onMessage(BackendConnectTimedOut.class, m -> current(m.attempt(), () -> {
+                    if (!backendConnected) backendConnectFailed(new SocketTimeoutException(
+                            "connect timed out after " + pool.backendConnect().toMillis() + " ms"));
                 }))
-                .onMessage(BackendWriteAcknowledged.class, m -> current(m.attempt(), toBackend::acknowledged))
-                .onMessage(BackendWritingEnded.class, m -> current(m.attempt(), () -> {
-                    if (toBackend.streamEnded() && backendConnected)
-                        close(backendEndedOrReset(), "the backend's socket stopped taking data");
-                }))
+                .onMessage(BackendReady.class, m -> current(m.attempt(), () -> backendReady(m.readyOps())))
                 .onMessage(SessionFetched.class, m -> step(() -> {
                     fetchingSession = false;
                     tls.finishSessionFetch();
@@ -253,13 +214,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 .onMessage(DrainDeadlinePassed.class, m -> step(() -> close(CloseReason.SHUTDOWN,
                         "still open at the node's drain deadline")))
                 .onMessage(LingerExpired.class, m -> step(() -> {
-                    toClient.abort();
-                    toBackend.abort();
+                    client.abort();
+                    if (backendSocket != null) backendSocket.abort();
                 }))
                 .onSignal(PostStop.class, s -> {
                     // Stopped by the listener after our report, or by the node shutting down.
-                    toClient.abort();
-                    toBackend.abort();
+                    client.abort();
+                    if (backendSocket != null) backendSocket.abort();
                     if (!reported) {
                         if (closeReason == null) closeReason = CloseReason.SHUTDOWN;
                         logClose();
@@ -273,25 +234,79 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     // ---- client → OpenSSL ----------------------------------------------------------------------------------
 
-    private void fromClient(ClientBytes m) {
-        clientAck = m.ack();
-        byte[] ciphertext = m.bytes().toArrayUnsafe();
-        clientBytesIn += ciphertext.length;
-        settings.metrics().clientIn(ciphertext.length);
-        lastClientActivityNanos = System.nanoTime();
-        if (closeReason == null) tls.receive(ciphertext, 0, ciphertext.length);
+    private void clientReady(int readyOps) {
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+            try {
+                client.flush();
+            } catch (IOException e) {
+                clientStoppedTakingData(e);
+                return;
+            }
+        }
+        if ((readyOps & SelectionKey.OP_READ) != 0) readClient();
+    }
+
+    /** Ciphertext from the client straight into OpenSSL's read BIO, through the loop's native buffer. */
+    private void readClient() {
+        if (closeReason != null) return;
+        int n;
+        try {
+            n = client.read(loop.bufferView(IoLoop.BUFFER_SIZE));
+        } catch (IOException e) {
+            close(tls.handshakeDone() ? CloseReason.CLIENT_RESET : CloseReason.HANDSHAKE_ABORTED, e.toString());
+            return;
+        }
+        if (n < 0) {
+            clientEnded = true;
+        } else if (n > 0) {
+            clientBytesIn += n;
+            settings.metrics().clientIn(n);
+            lastClientActivityNanos = System.nanoTime();
+            tls.receive(loop.buffer().asSlice(0, n));
+        }
     }
 
     // ---- backend → OpenSSL → client --------------------------------------------------------------------------
 
-    private void fromBackend(BackendBytes m) {
-        backendAck = m.ack();
-        byte[] plaintext = m.bytes().toArrayUnsafe();
-        backendBytesIn += plaintext.length;
-        settings.metrics().backendIn(plaintext.length);
-        lastBackendActivityNanos = System.nanoTime();
+    private void backendReady(int readyOps) {
+        if ((readyOps & SelectionKey.OP_CONNECT) != 0) {
+            try {
+                if (backendSocket.finishConnect()) backendConnected();
+            } catch (IOException e) {
+                backendConnectFailed(e);
+                return;
+            }
+        }
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+            try {
+                backendSocket.flush();
+            } catch (IOException e) {
+                backendStoppedTakingData(e);
+                return;
+            }
+        }
+        if ((readyOps & SelectionKey.OP_READ) != 0) readBackend();
+    }
+
+    /** Plaintext from the backend into OpenSSL, and the records it makes out to the client. */
+    private void readBackend() {
         if (closeReason != null) return;
-        tls.writePlaintext(plaintext, 0, plaintext.length);
+        int n;
+        try {
+            n = backendSocket.read(loop.bufferView(IoLoop.BUFFER_SIZE));
+        } catch (IOException e) {
+            close(backendEndedOrReset(), e.toString());
+            return;
+        }
+        if (n < 0) {
+            backendEnded = true;
+            return;
+        }
+        if (n == 0) return;
+        backendBytesIn += n;
+        settings.metrics().backendIn(n);
+        lastBackendActivityNanos = System.nanoTime();
+        tls.writePlaintext(loop.buffer().asSlice(0, n));
         sendTlsOutput();
     }
 
@@ -299,19 +314,23 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
      * Moves the connection forward after any event; the one place that decides what to read next.
      */
     private void advance() {
-        if (closeReason != null) {
-            if (toClient.isEnded() && toBackend.isEnded()) finished();
-            return;
-        }
+        if (closeReason == null) progress();
+        if (closeReason != null && client.isOutputEnded() && (backendSocket == null || backendSocket.isOutputEnded()))
+            finished();
+    }
+
+    private void progress() {
         if (!tls.handshakeDone()) {
-            if (!continueHandshake()) return;
+            boolean done = continueHandshake();
+            client.wantInput(closeReason == null && !done && !fetchingSession);
+            if (!done) return;
         }
 
         // OpenSSL → backend: decrypt only while the backend keeps up.
-        if (backendConnected && !toBackend.isBusy() && !toBackend.isEnded()) {
-            byte[] plaintext;
+        while (backendConnected && !backendSocket.isBusy() && !backendSocket.isOutputEnded()) {
+            int n;
             try {
-                plaintext = tls.readPlaintext(MAX_PLAINTEXT_CHUNK);
+                n = tls.readPlaintext(loop.buffer());
             } catch (OpenSslException e) {
                 // A record that does not authenticate, or any other violation after the handshake: the client's
                 // error, not ours. OpenSSL has queued the fatal alert.
@@ -319,37 +338,42 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 close(CloseReason.PROTOCOL_ERROR, e.getMessage());
                 return;
             }
-            sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
-            if (plaintext.length > 0) {
-                backendBytesOut += plaintext.length;
-                settings.metrics().backendOut(plaintext.length);
+            if (n > 0) {
+                backendBytesOut += n;
+                settings.metrics().backendOut(n);
                 lastBackendActivityNanos = System.nanoTime();
-                toBackend.offer(ByteString.fromArrayUnsafe(plaintext));
-            } else if (tls.closeNotifyReceived() || clientEnded) {
-                if (firstToEnd == null) firstToEnd = CloseReason.CLIENT_CLOSED;
-                toBackend.finish();
-            } else {
-                release(clientAck);
-                clientAck = null;
+                if (!sendToBackend(loop.bufferView(n))) return;
+            }
+            sendTlsOutput(); // a read can produce records of its own (alerts, key updates)
+            if (closeReason != null) return;
+            if (n == 0) {
+                if (tls.closeNotifyReceived() || clientEnded) {
+                    if (firstToEnd == null) firstToEnd = CloseReason.CLIENT_CLOSED;
+                    if (!finishBackend()) return;
+                }
+                break;
             }
         }
 
-        // Backend → client: take the next backend chunk only when the client has taken the last one.
-        // (The backend's end may arrive while its last chunk is still held: the stream does not wait for our ack.)
-        if (!toClient.isBusy()) {
-            release(backendAck);
-            backendAck = null;
-            if (backendEnded && !toClient.isEnded()) {
-                if (firstToEnd == null) firstToEnd = CloseReason.BACKEND_CLOSED;
-                tls.sendCloseNotify();
-                sendTlsOutput();
-                toClient.finish();
-            }
+        // Backend → client: once the client has taken everything, pass on the backend's end.
+        if (!client.isBusy() && backendEnded && !client.isOutputEnded()) {
+            if (firstToEnd == null) firstToEnd = CloseReason.BACKEND_CLOSED;
+            tls.sendCloseNotify();
+            sendTlsOutput();
+            if (closeReason != null || !finishClient()) return;
         }
 
-        boolean clientDone = (clientEnded || tls.closeNotifyReceived()) && toBackend.isEnded();
-        boolean backendDone = backendEnded && toClient.isEnded();
-        if (clientDone && backendDone) close(firstToEnd, null);
+        boolean clientDone = (clientEnded || tls.closeNotifyReceived()) && backendSocket != null && backendSocket.isOutputEnded();
+        boolean backendDone = backendEnded && client.isOutputEnded();
+        if (clientDone && backendDone) {
+            close(firstToEnd, null);
+            return;
+        }
+        // Read from one side only while the other side keeps up.
+        client.wantInput(backendConnected && !backendSocket.isBusy() && !backendSocket.isOutputEnded()
+                && !clientEnded && !tls.closeNotifyReceived());
+        if (backendConnected)
+            backendSocket.wantInput(!client.isBusy() && !client.isOutputEnded() && !backendEnded);
     }
 
     /** @return true once the handshake is complete and a backend connection has been started */
@@ -364,6 +388,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             return false;
         }
         sendTlsOutput();
+        if (closeReason != null) return false;
         if (progress == HandshakeProgress.NEEDS_SESSION) {
             // The client offers a session another node may have made a moment ago: ask, then go on.
             fetchingSession = true;
@@ -375,10 +400,6 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         }
         if (progress == HandshakeProgress.NEEDS_INPUT) {
             if (clientEnded) close(CloseReason.HANDSHAKE_ABORTED, null);
-            else {
-                release(clientAck);
-                clientAck = null;
-            }
             return false;
         }
         timers.cancel(HandshakeTimedOut.INSTANCE);
@@ -441,29 +462,41 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     private void connectBackend() {
         int attempt = ++backendAttempt;
+        InetAddress literal = ipLiteral(backend.host());
+        if (literal != null) {
+            startConnect(new InetSocketAddress(literal, backend.port()));
+            return;
+        }
+        // A host name: resolving may block, so not on the I/O loop.
+        String host = backend.host();
+        int port = backend.port();
+        var blocking = getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+        getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> new InetSocketAddress(host, port), blocking::execute),
+                (address, failure) -> failure != null ? new BackendConnectFailed(attempt, failure)
+                        : address.isUnresolved() ? new BackendConnectFailed(attempt, new java.net.UnknownHostException(host))
+                        : new BackendResolved(attempt, address));
+    }
+
+    private void startConnect(InetSocketAddress address) {
+        int attempt = backendAttempt;
         var self = getContext().getSelf();
-        List<org.apache.pekko.io.Inet.SocketOption> options = settings.timeouts().tcpKeepalive().isZero()
-                ? List.of() : List.of(new TcpKeepAlive(settings.timeouts().tcpKeepalive()));
-        var tcp = Tcp.get(getContext().getSystem()).outgoingConnection(
-                InetSocketAddress.createUnresolved(backend.host(), backend.port()), Optional.empty(), options,
-                true, Optional.of(pool.backendConnect()), Optional.empty());
-        var fromBackend = ActorSink.<ByteString, Command, StreamAck>actorRefWithBackpressure(self,
-                (ack, bytes) -> new BackendBytes(attempt, ack, bytes), ack -> new BackendStreamStarted(attempt, ack),
-                StreamAck.INSTANCE, new BackendEnded(attempt), cause -> new BackendFailed(attempt, cause));
-        var materialized = outboundSource(new BackendWriteAcknowledged(attempt), new BackendWritingEnded(attempt))
-                .viaMat(tcp, Keep.both())
-                .to(fromBackend)
-                .run(materializer);
-        toBackend.attach(materialized.first().first(), materialized.first().second());
-        // The PROXY header goes first: plaintext waits while the outlet is busy with it.
+        try {
+            backendSocket = TcpSocket.connect(address, loop, settings.timeouts().tcpKeepalive(),
+                    readyOps -> self.tell(new BackendReady(attempt, readyOps)));
+        } catch (IOException e) {
+            backendConnectFailed(e);
+            return;
+        }
+        timers.startSingleTimer(BackendConnectTimedOut.class, new BackendConnectTimedOut(attempt), pool.backendConnect());
+        // The PROXY header goes first: plaintext waits while the socket is busy with it.
         if (pool.proxyProtocol() != null)
-            toBackend.offer(ByteString.fromArrayUnsafe(ProxyProtocolHeader.encode(pool.proxyProtocol(), clientAddress,
-                    localAddress, new ProxyProtocolHeader.TlsDetails(tls.alpn(), tls.serverName(), tls.protocol(), tls.cipher()))));
-        getContext().pipeToSelf(materialized.second(), (connected, failure) -> failure == null
-                ? new BackendConnected(attempt) : new BackendConnectFailed(attempt, failure));
+            sendToBackend(ByteBuffer.wrap(ProxyProtocolHeader.encode(pool.proxyProtocol(), clientAddress, localAddress,
+                    new ProxyProtocolHeader.TlsDetails(tls.alpn(), tls.serverName(), tls.protocol(), tls.cipher()))));
+        if (backendSocket.isConnected()) backendConnected();
     }
 
     private void backendConnected() {
+        timers.cancel(BackendConnectTimedOut.class);
         backendConnected = true;
         lastBackendActivityNanos = System.nanoTime();
         timers.startSingleTimer(BackendIdleCheck.INSTANCE, pool.backendIdle());
@@ -472,14 +505,14 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     private void backendConnectFailed(Throwable cause) {
         if (closeReason != null) return; // our own abort of a connect still under way: nothing to retry, nothing to log
+        timers.cancel(BackendConnectTimedOut.class);
         getContext().getLog().warn("server {} ({}) of pool {} refused a connection: {}", backend.name(), backend.address(),
                 pool.name(), cause.toString());
         returnLease(LeaseOutcome.SERVER_FAILED, cause.toString());
         failedServers.add(backend.name());
-        toBackend.abort();
-        toBackend = new Outlet();
-        // The failed attempt's stream still reports its end; until the next server is known that report would
-        // pass as current and end the new outlet, and the request would never go out.
+        if (backendSocket != null) backendSocket.abort();
+        backendSocket = null;
+        // Events of the failed attempt still queued must not pass as the next one's.
         backendAttempt++;
         askPoolForServer();
     }
@@ -552,15 +585,18 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         returnLease(reason == CloseReason.BACKEND_RESET && backendBytesIn == 0 ? LeaseOutcome.SERVER_FAILED
                 : LeaseOutcome.ENDED, detail);
 
+        client.wantInput(false);
+        if (backendSocket != null) backendSocket.wantInput(false);
         if (reason == CloseReason.CLIENT_RESET) {
-            toClient.abort();
+            client.abort();
         } else {
             tls.sendCloseNotify();
-            sendTlsOutput();
-            toClient.finish();
+            if (sendTlsOutput()) finishClient();
         }
-        if (backendConnected && reason != CloseReason.BACKEND_RESET) toBackend.finish();
-        else toBackend.abort();
+        if (backendSocket != null) {
+            if (backendConnected && reason != CloseReason.BACKEND_RESET) finishBackend();
+            else backendSocket.abort();
+        }
         timers.startSingleTimer(LingerExpired.INSTANCE, LINGER);
     }
 
@@ -569,6 +605,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         if (reported) return;
         reported = true;
         timers.cancel(LingerExpired.INSTANCE);
+        client.close();
+        if (backendSocket != null) backendSocket.close();
         logClose();
         tls.close();
         listener.tell(new Listener.ConnectionClosed(getContext().getSelf(), closeReason));
@@ -591,17 +629,79 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 
-    private void sendTlsOutput() {
-        if (tls.pendingOutput() == 0) return;
-        byte[] ciphertext = tls.takeOutput();
-        clientBytesOut += ciphertext.length;
-        settings.metrics().clientOut(ciphertext.length);
-        lastClientActivityNanos = System.nanoTime();
-        toClient.offer(ByteString.fromArrayUnsafe(ciphertext));
+    /**
+     * Sends what OpenSSL wrote for the client, through the loop's native buffer.
+     *
+     * @return false if the client can no longer be written to (the connection is then closing)
+     */
+    private boolean sendTlsOutput() {
+        int n;
+        while ((n = tls.takeOutput(loop.buffer())) > 0) {
+            clientBytesOut += n;
+            settings.metrics().clientOut(n);
+            lastClientActivityNanos = System.nanoTime();
+            try {
+                client.send(loop.bufferView(n));
+            } catch (IOException e) {
+                clientStoppedTakingData(e);
+                return false;
+            }
+        }
+        return true;
     }
 
-    private static void release(ActorRef<StreamAck> ack) {
-        if (ack != null) ack.tell(StreamAck.INSTANCE);
+    private boolean finishClient() {
+        try {
+            client.finish();
+            return true;
+        } catch (IOException e) {
+            clientStoppedTakingData(e);
+            return false;
+        }
+    }
+
+    private void clientStoppedTakingData(IOException e) {
+        client.abort();
+        // Both sides had said all they had to say and only our close_notify was left: a client that reset over it
+        // (typically over session tickets it never read) closed the connection. Any other failed write is a reset.
+        if ((tls.closeNotifyReceived() || clientEnded) && backendEnded)
+            close(firstToEnd == null ? CloseReason.CLIENT_CLOSED : firstToEnd, null);
+        else close(CloseReason.CLIENT_RESET, "the client's socket stopped taking data: " + e.getMessage());
+    }
+
+    /** @return false if the backend can no longer be written to (the connection is then closing) */
+    private boolean sendToBackend(ByteBuffer plaintext) {
+        try {
+            backendSocket.send(plaintext);
+            return true;
+        } catch (IOException e) {
+            backendStoppedTakingData(e);
+            return false;
+        }
+    }
+
+    private boolean finishBackend() {
+        try {
+            backendSocket.finish();
+            return true;
+        } catch (IOException e) {
+            backendStoppedTakingData(e);
+            return false;
+        }
+    }
+
+    private void backendStoppedTakingData(IOException e) {
+        backendSocket.abort();
+        if (backendConnected) close(backendEndedOrReset(), "the backend's socket stopped taking data: " + e.getMessage());
+        else backendConnectFailed(e);
+    }
+
+    private static InetAddress ipLiteral(String host) {
+        try {
+            return InetAddress.ofLiteral(host);
+        } catch (IllegalArgumentException notALiteral) {
+            return null;
+        }
     }
 
     /** Runs one event's effect, then advances; a bug in either closes this connection, and only this one. */
@@ -615,8 +715,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 closeReason = CloseReason.INTERNAL_ERROR;
                 closeDetail = e.toString();
             }
-            toClient.abort();
-            toBackend.abort();
+            client.abort();
+            if (backendSocket != null) backendSocket.abort();
             finished();
         }
         return this;

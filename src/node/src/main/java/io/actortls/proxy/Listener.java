@@ -3,30 +3,33 @@ package io.actortls.proxy;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
 import io.actortls.node.NodeConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Keep;
-import org.apache.pekko.stream.javadsl.Tcp;
-import org.apache.pekko.stream.typed.javadsl.ActorSink;
 
 /**
  * Accepts TLS clients on one address and supervises their {@link ClientConnection} actors: it starts one per
- * client, stops accepting at {@code max-connections} (new clients then wait in the kernel's backlog), counts
+ * client, on the I/O loops in turn, stops accepting at {@code max-connections} (new clients then wait in the
+ * kernel's backlog), counts
  * every close by {@link CloseReason}, and stops each connection actor once it has reported. A connection that
  * dies without reporting is counted as {@link CloseReason#INTERNAL_ERROR}; no failure reaches another connection.
  */
@@ -34,16 +37,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
     public sealed interface Command {}
 
-    record Bound(Tcp.ServerBinding binding) implements Command {}
-    record BindFailed(Throwable cause) implements Command {}
-    record AcceptorStarted(ActorRef<StreamAck> ack) implements Command {}
-    record Accepted(ActorRef<StreamAck> ack, Tcp.IncomingConnection connection) implements Command {}
-    record AcceptorEnded() implements Command {}
-    record AcceptorFailed(Throwable cause) implements Command {}
+    enum Acceptable implements Command { INSTANCE }
+    enum RetryAccept implements Command { INSTANCE }
     record ConnectionClosed(ActorRef<ClientConnection.Command> connection, CloseReason reason) implements Command {}
     record ConnectionTerminated(ActorRef<ClientConnection.Command> connection) implements Command {}
     enum LogStats implements Command { INSTANCE }
-    record Unbound() implements Command {}
     enum DrainDeadline implements Command { INSTANCE }
 
     /** Asks for the current counts. */
@@ -70,10 +68,28 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     public record Ready(String listener, String address) implements Status {}
     public record Failed(String listener, String address, Throwable cause) implements Status {}
 
+    /** Clients accepted per readiness event at most, so that a flood does not hold up the loop's connections. */
+    private static final int ACCEPTS_PER_EVENT = 64;
+    /** After a failed accept (e.g. out of file descriptors): try again after this, not in a busy loop. */
+    private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
+
+    /**
+     * Must be spawned on an {@code actortls-io} dispatcher (it owns the listening socket).
+     *
+     * @param ioLoops the dispatchers of the I/O loops; connections are spread over them in turn
+     */
     public static Behavior<Command> create(NodeConfig.Listener config, ClientConnection.Settings settings,
-                                           java.time.Duration statsInterval, ActorRef<Status> parent) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new Listener(ctx, timers, config, settings, statsInterval, parent)));
+                                           Duration statsInterval, List<DispatcherSelector> ioLoops, ActorRef<Status> parent) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+            Listener listener = new Listener(ctx, timers, config, settings, statsInterval, ioLoops, parent);
+            try {
+                listener.bind();
+            } catch (IOException | RuntimeException e) {
+                parent.tell(new Failed(config.name(), listener.address(), e));
+                return Behaviors.stopped();
+            }
+            return listener;
+        }));
     }
 
     private final NodeConfig.Listener config;
@@ -82,61 +98,54 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private final Set<ActorRef<ClientConnection.Command>> open = new HashSet<>();
     private final Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
     private long accepted;
-    private ActorRef<StreamAck> acceptorAck; // held while at max-connections
-    private Tcp.ServerBinding binding;
-    private final List<ActorRef<Done>> unbindWaiters = new java.util.ArrayList<>();
+    private final List<DispatcherSelector> ioLoops;
+    private int nextLoop;
+    private ServerSocketChannel server;
+    private SelectionKey acceptKey;
     private final List<ActorRef<Done>> drainWaiters = new java.util.ArrayList<>();
     private boolean stopping;
     private final TimerScheduler<Command> timers;
 
     private Listener(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeConfig.Listener config,
-                     ClientConnection.Settings settings, java.time.Duration statsInterval, ActorRef<Status> parent) {
+                     ClientConnection.Settings settings, Duration statsInterval, List<DispatcherSelector> ioLoops,
+                     ActorRef<Status> parent) {
         super(ctx);
         this.config = config;
         this.settings = settings;
         this.parent = parent;
         this.timers = timers;
+        this.ioLoops = ioLoops;
         if (!statsInterval.isZero()) timers.startTimerWithFixedDelay(LogStats.INSTANCE, statsInterval);
+    }
 
-        var acceptor = ActorSink.<Tcp.IncomingConnection, Command, StreamAck>actorRefWithBackpressure(ctx.getSelf(),
-                Accepted::new, AcceptorStarted::new, StreamAck.INSTANCE, new AcceptorEnded(), AcceptorFailed::new);
-        CompletionStage<Tcp.ServerBinding> bound = Tcp.get(ctx.getSystem())
-                .bind(config.host(), config.port(), config.backlog(), config.timeouts().tcpKeepalive().isZero()
-                        ? List.of() : List.of(new TcpKeepAlive(config.timeouts().tcpKeepalive())), true, Optional.empty())
-                .toMat(acceptor, Keep.left())
-                .run(Materializer.matFromSystem(ctx.getSystem()));
-        ctx.pipeToSelf(bound, (b, failure) -> failure == null ? new Bound(b) : new BindFailed(failure));
+    private void bind() throws IOException {
+        server = ServerSocketChannel.open();
+        try {
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress(config.host(), config.port()), config.backlog());
+            server.configureBlocking(false);
+            var self = getContext().getSelf();
+            acceptKey = IoLoop.current().register(server, 0, readyOps -> self.tell(Acceptable.INSTANCE));
+        } catch (IOException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        getContext().getLog().info("listening on {} {}", kv("listener", config.name()), kv("address", address()));
+        parent.tell(new Ready(config.name(), address()));
+        acceptMore();
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Bound.class, this::onBound)
-                .onMessage(BindFailed.class, m -> {
-                    parent.tell(new Failed(config.name(), address(), m.cause()));
-                    return Behaviors.stopped();
-                })
-                .onMessage(AcceptorStarted.class, m -> {
-                    acceptorAck = m.ack();
+                .onMessage(Acceptable.class, m -> onAcceptable())
+                .onMessage(RetryAccept.class, m -> {
                     acceptMore();
-                    return this;
-                })
-                .onMessage(Accepted.class, this::onAccepted)
-                .onMessage(AcceptorEnded.class, m -> this)
-                .onMessage(AcceptorFailed.class, m -> {
-                    getContext().getLog().error("listener {} stopped accepting: {}", config.name(), m.cause().toString());
                     return this;
                 })
                 .onMessage(ConnectionClosed.class, this::onConnectionClosed)
                 .onMessage(ConnectionTerminated.class, this::onConnectionTerminated)
                 .onMessage(StopAccepting.class, this::onStopAccepting)
-                .onMessage(Unbound.class, m -> {
-                    getContext().getLog().info("stopped accepting {} {}", kv("listener", config.name()),
-                            kv("open", open.size()));
-                    unbindWaiters.forEach(w -> w.tell(Done.getInstance()));
-                    unbindWaiters.clear();
-                    return this;
-                })
                 .onMessage(Drain.class, this::onDrain)
                 .onMessage(DrainDeadline.class, m -> {
                     getContext().getLog().info("drain deadline passed {} {}", kv("listener", config.name()),
@@ -159,27 +168,29 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                     return this;
                 })
                 .onSignal(PostStop.class, s -> {
-                    if (binding != null) binding.unbind();
+                    closeServer();
                     return this;
                 })
                 .build();
     }
 
-    private Behavior<Command> onBound(Bound m) {
-        binding = m.binding();
-        getContext().getLog().info("listening on {} {}", kv("listener", config.name()), kv("address", address()));
-        parent.tell(new Ready(config.name(), address()));
+    private Behavior<Command> onStopAccepting(StopAccepting m) {
+        if (!stopping) {
+            stopping = true;
+            closeServer();
+            getContext().getLog().info("stopped accepting {} {}", kv("listener", config.name()), kv("open", open.size()));
+        }
+        m.replyTo().tell(Done.getInstance());
         return this;
     }
 
-    private Behavior<Command> onStopAccepting(StopAccepting m) {
-        unbindWaiters.add(m.replyTo());
-        if (!stopping) {
-            stopping = true;
-            if (binding == null) getContext().getSelf().tell(new Unbound());
-            else getContext().pipeToSelf(binding.unbind(), (ok, failure) -> new Unbound());
+    private void closeServer() {
+        if (server == null) return;
+        try {
+            server.close(); // new clients are refused from here on
+        } catch (IOException e) {
+            getContext().getLog().warn("closing listener {} failed: {}", config.name(), e.toString());
         }
-        return this;
     }
 
     private Behavior<Command> onDrain(Drain m) {
@@ -197,13 +208,26 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         drainWaiters.clear();
     }
 
-    private Behavior<Command> onAccepted(Accepted m) {
-        acceptorAck = m.ack();
-        accepted++;
-        settings.metrics().accepted();
-        var child = getContext().spawnAnonymous(ClientConnection.create(m.connection(), settings, getContext().getSelf()));
-        getContext().watchWith(child, new ConnectionTerminated(child));
-        open.add(child);
+    private Behavior<Command> onAcceptable() {
+        for (int i = 0; i < ACCEPTS_PER_EVENT && !stopping && open.size() < config.maxConnections(); i++) {
+            SocketChannel channel;
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                getContext().getLog().error("listener {} cannot accept: {}; trying again in {} ms", config.name(),
+                        e.toString(), ACCEPT_RETRY.toMillis());
+                acceptKey.interestOps(0);
+                timers.startSingleTimer(RetryAccept.INSTANCE, ACCEPT_RETRY);
+                return this;
+            }
+            if (channel == null) break;
+            accepted++;
+            settings.metrics().accepted();
+            DispatcherSelector loop = ioLoops.get(nextLoop++ % ioLoops.size());
+            var child = getContext().spawnAnonymous(ClientConnection.create(channel, settings, getContext().getSelf()), loop);
+            getContext().watchWith(child, new ConnectionTerminated(child));
+            open.add(child);
+        }
         acceptMore();
         return this;
     }
@@ -229,12 +253,10 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         return this;
     }
 
-    /** Asks the acceptor stream for the next client, unless we are at max-connections. */
+    /** Listens for the next clients, unless we are at max-connections (they then wait in the backlog). */
     private void acceptMore() {
-        if (acceptorAck != null && !stopping && open.size() < config.maxConnections()) {
-            acceptorAck.tell(StreamAck.INSTANCE);
-            acceptorAck = null;
-        }
+        if (acceptKey.isValid() && !timers.isTimerActive(RetryAccept.INSTANCE))
+            acceptKey.interestOps(!stopping && open.size() < config.maxConnections() ? SelectionKey.OP_ACCEPT : 0);
     }
 
     private Stats stats() {

@@ -65,14 +65,14 @@ public final class TlsConnection implements AutoCloseable {
         return LIVE.get();
     }
 
-    /** Hands ciphertext received from the client to OpenSSL. */
-    public void receive(byte[] data, int offset, int length) {
+    /** Hands ciphertext received from the client to OpenSSL (native or heap memory). */
+    public void receive(MemorySegment ciphertext) {
         ensureOpen();
-        MemorySegment source = MemorySegment.ofArray(data).asSlice(offset, length);
+        long length = ciphertext.byteSize();
         try {
-            int done = 0;
+            long done = 0;
             while (done < length) {
-                int n = (int) OpenSsl.BIO_write.invokeExact(readBio, source.asSlice(done), length - done);
+                int n = (int) OpenSsl.BIO_write.invokeExact(readBio, ciphertext.asSlice(done), (int) (length - done));
                 if (n <= 0) throw OpenSsl.failure("BIO_write");
                 done += n;
             }
@@ -161,28 +161,24 @@ public final class TlsConnection implements AutoCloseable {
     }
 
     /**
-     * Decrypts what has been received, up to {@code limit} bytes.
+     * Decrypts what has been received into {@code into} (native memory), as much as fits.
      *
-     * @return the plaintext, empty if more input is needed or the client sent close_notify ({@link #closeNotifyReceived})
+     * @return bytes of plaintext; 0 if more input is needed or the client sent close_notify ({@link #closeNotifyReceived})
      * @throws OpenSslException on a protocol error, e.g. a corrupted record
      */
-    public byte[] readPlaintext(int limit) {
+    public int readPlaintext(MemorySegment into) {
         ensureOpen();
-        if (closeNotifyReceived) return new byte[0];
-        Scratch scratch = Scratch.get();
-        byte[] out = new byte[0];
-        int total = 0;
+        if (closeNotifyReceived) return 0;
+        MemorySegment sizeOut = Scratch.get().sizeOut;
+        long limit = into.byteSize();
+        long total = 0;
         CURRENT.set(this);
         try {
             while (total < limit) {
-                long want = Math.min(Scratch.BUFFER_SIZE, limit - total);
                 OpenSsl.clearErrors();
-                int ok = (int) OpenSsl.SSL_read_ex.invokeExact(ssl, scratch.buffer, want, scratch.sizeOut);
+                int ok = (int) OpenSsl.SSL_read_ex.invokeExact(ssl, into.asSlice(total), limit - total, sizeOut);
                 if (ok == 1) {
-                    int n = (int) scratch.sizeOut.get(JAVA_LONG, 0);
-                    if (out.length < total + n) out = java.util.Arrays.copyOf(out, Math.max(total + n, Math.min(limit, 2 * out.length)));
-                    MemorySegment.copy(scratch.buffer, JAVA_BYTE, 0, out, total, n);
-                    total += n;
+                    total += sizeOut.get(JAVA_LONG, 0);
                     continue;
                 }
                 int error = (int) OpenSsl.SSL_get_error.invokeExact(ssl, ok);
@@ -199,26 +195,25 @@ public final class TlsConnection implements AutoCloseable {
         } finally {
             CURRENT.remove();
         }
-        return total == out.length ? out : java.util.Arrays.copyOf(out, total);
+        return (int) total;
     }
 
-    /** Encrypts plaintext for the client; the records wait in the write BIO for {@link #takeOutput}. */
-    public void writePlaintext(byte[] data, int offset, int length) {
+    /** Encrypts plaintext (native memory) for the client; the records wait in the write BIO for {@link #takeOutput}. */
+    public void writePlaintext(MemorySegment plaintext) {
         ensureOpen();
-        Scratch scratch = Scratch.get();
+        MemorySegment sizeOut = Scratch.get().sizeOut;
+        long length = plaintext.byteSize();
         CURRENT.set(this);
         try {
-            int done = 0;
+            long done = 0;
             while (done < length) {
-                int chunk = Math.min(Scratch.BUFFER_SIZE, length - done);
-                MemorySegment.copy(data, offset + done, scratch.buffer, JAVA_BYTE, 0, chunk);
                 OpenSsl.clearErrors();
-                int ok = (int) OpenSsl.SSL_write_ex.invokeExact(ssl, scratch.buffer, (long) chunk, scratch.sizeOut);
+                int ok = (int) OpenSsl.SSL_write_ex.invokeExact(ssl, plaintext.asSlice(done), length - done, sizeOut);
                 if (ok != 1) {
                     failed = true;
                     throw OpenSsl.failure("TLS write");
                 }
-                done += (int) scratch.sizeOut.get(JAVA_LONG, 0);
+                done += sizeOut.get(JAVA_LONG, 0);
             }
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
@@ -237,18 +232,22 @@ public final class TlsConnection implements AutoCloseable {
         }
     }
 
-    /** Removes and returns all ciphertext waiting for the client (handshake messages, records, alerts). */
-    public byte[] takeOutput() {
-        int pending = pendingOutput();
-        byte[] out = new byte[pending];
-        if (pending == 0) return out;
+    /**
+     * Moves ciphertext waiting for the client (handshake messages, records, alerts) into {@code into} (native or
+     * heap memory), as much as fits.
+     *
+     * @return bytes moved; 0 when nothing waits
+     */
+    public int takeOutput(MemorySegment into) {
+        int n = (int) Math.min(pendingOutput(), into.byteSize());
+        if (n == 0) return 0;
         try {
-            int n = (int) OpenSsl.BIO_read.invokeExact(writeBio, MemorySegment.ofArray(out), pending);
-            if (n != pending) throw OpenSsl.failure("BIO_read");
+            int read = (int) OpenSsl.BIO_read.invokeExact(writeBio, into, n);
+            if (read != n) throw OpenSsl.failure("BIO_read");
         } catch (Throwable t) {
             throw OpenSsl.rethrow(t);
         }
-        return out;
+        return n;
     }
 
     /** Queues our close_notify alert (once); the caller then sends {@link #takeOutput}. */

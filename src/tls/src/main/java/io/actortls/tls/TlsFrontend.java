@@ -316,7 +316,7 @@ public final class TlsFrontend implements AutoCloseable {
             return TlsConstants.SSL_CLIENT_HELLO_ERROR;
         }
         byte[] sid = vhost.sessionIdContext();
-        MemorySegment sidCopy = Scratch.get().buffer.asSlice(0, sid.length).copyFrom(MemorySegment.ofArray(sid));
+        MemorySegment sidCopy = Scratch.get().sessionIdContext.asSlice(0, sid.length).copyFrom(MemorySegment.ofArray(sid));
         if ((int) OpenSsl.SSL_set_session_id_context.invokeExact(ssl, sidCopy, sid.length) != 1) {
             alert.set(JAVA_INT, 0, TlsConstants.SSL_AD_INTERNAL_ERROR);
             return TlsConstants.SSL_CLIENT_HELLO_ERROR;

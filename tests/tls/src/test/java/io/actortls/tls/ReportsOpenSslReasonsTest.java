@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.actortls.testkit.TestPki;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,10 +68,10 @@ class ReportsOpenSslReasonsTest {
     private static OpenSslException handshakeWith(byte[] input) {
         try (TlsFrontend frontend = frontend(List.of(vhost("site", ec.certificate(), ec.key())));
              TlsConnection connection = frontend.newConnection()) {
-            connection.receive(input, 0, input.length);
+            connection.receive(MemorySegment.ofArray(input));
             OpenSslException e = assertThrows(OpenSslException.class, connection::handshake);
             assertFalse(connection.handshakeDone());
-            connection.takeOutput(); // whatever alert OpenSSL queued: taking it must not fail either
+            connection.takeOutput(MemorySegment.ofArray(new byte[64 * 1024])); // whatever alert OpenSSL queued: taking it must not fail either
             return e;
         }
     }

@@ -13,6 +13,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -207,7 +210,7 @@ class TlsFrontendHandshakeTest {
         serve(frontend, "-tls1_3", "-servername", "ec.test"); // a completed handshake
         try (TlsConnection failed = frontend.newConnection()) { // and a failed one
             byte[] junk = "not TLS at all\r\n".getBytes(StandardCharsets.US_ASCII);
-            failed.receive(junk, 0, junk.length);
+            failed.receive(MemorySegment.ofArray(junk));
             assertThrows(OpenSslException.class, failed::handshake);
             assertEquals(start + 1, TlsConnection.liveCount());
         }
@@ -263,17 +266,17 @@ class TlsFrontendHandshakeTest {
                 pump.flush();
                 ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
                 while (true) {
-                    plaintext.write(tls.readPlaintext(64 * 1024));
+                    plaintext.write(pump.readPlaintext());
                     if (plaintext.size() >= requestBytes.length || tls.closeNotifyReceived()) break;
                     pump.exchangeOrFail("before sending its request");
                 }
                 String request = plaintext.toString(StandardCharsets.US_ASCII);
                 byte[] answer = reply(request).getBytes(StandardCharsets.US_ASCII);
-                tls.writePlaintext(answer, 0, answer.length);
+                pump.writePlaintext(answer);
                 tls.sendCloseNotify();
                 pump.flush();
                 // s_client answers close_notify with its own and exits; read until then.
-                while (!tls.closeNotifyReceived() && pump.exchange()) tls.readPlaintext(64 * 1024);
+                while (!tls.closeNotifyReceived() && pump.exchange()) pump.readPlaintext();
                 served = new Served(tls.protocol(), tls.cipher(), tls.virtualHost(), tls.serverName(), tls.alpn(),
                         request, tls.closeNotifyReceived(), tls.resumed(), null, pump.client());
             }
@@ -293,6 +296,8 @@ class TlsFrontendHandshakeTest {
         private final CompletableFuture<Run> client;
         private final long deadline = System.nanoTime() + BOUND.toNanos();
         private final byte[] buffer = new byte[16 * 1024];
+        /** OpenSSL reads and writes plaintext in native memory only. */
+        private final MemorySegment nativeBuffer = Arena.ofAuto().allocate(64 * 1024);
 
         Pump(Socket socket, TlsConnection tls, CompletableFuture<Run> client) throws IOException {
             this.socket = socket;
@@ -304,10 +309,20 @@ class TlsFrontendHandshakeTest {
         }
 
         void flush() throws IOException {
-            byte[] pending = tls.takeOutput();
-            if (pending.length > 0) {
-                out.write(pending);
-                out.flush();
+            int n;
+            while ((n = tls.takeOutput(MemorySegment.ofArray(buffer))) > 0) out.write(buffer, 0, n);
+            out.flush();
+        }
+
+        byte[] readPlaintext() {
+            return nativeBuffer.asSlice(0, tls.readPlaintext(nativeBuffer)).toArray(ValueLayout.JAVA_BYTE);
+        }
+
+        void writePlaintext(byte[] plaintext) {
+            for (int done = 0; done < plaintext.length; ) {
+                int chunk = (int) Math.min(nativeBuffer.byteSize(), plaintext.length - done);
+                tls.writePlaintext(nativeBuffer.asSlice(0, chunk).copyFrom(MemorySegment.ofArray(plaintext).asSlice(done, chunk)));
+                done += chunk;
             }
         }
 
@@ -319,7 +334,7 @@ class TlsFrontendHandshakeTest {
             try {
                 int n = in.read(buffer);
                 if (n < 0) return false;
-                tls.receive(buffer, 0, n);
+                tls.receive(MemorySegment.ofArray(buffer).asSlice(0, n));
             } catch (SocketTimeoutException nothingYet) {
                 // poll again
             }
