@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # bench/cluster.sh - ActorTls as a cluster of node processes on 127.0.0.1, against HAProxy 2.6 instances, measured
 # with the neutral tools of ../shared/bench; the "Cluster" section of docs/benchmarks.md generated from the numbers
-# (bench/run.sh keeps generating the single-node sections; each script replaces only its own).
+# (bench/run.sh generates its own section, taking its cross-node figures from test 1 here, run with --only
+# resumption; each script replaces only its own section).
 #
 #   bench/cluster.sh                full run (about 35-50 minutes on 2 vCPUs; filling 100,000 sessions takes 10-15)
 #   bench/cluster.sh --quick        smoke run: short durations, 1 round, few samples and sessions (about 5 minutes)
 #   bench/cluster.sh --rounds N     A/B rounds of the CPU test (default 3, --quick 1)
 #   bench/cluster.sh --sessions N   sessions for the memory and join test (default 100000, --quick 3000)
+#   bench/cluster.sh --only resumption   test 1 alone (about 4 minutes, --quick 1.5); writes no section of
+#                                   docs/benchmarks.md: its caller reports the results (bench/run.sh does)
+#   bench/cluster.sh --dir DIR      run directory (default bench/run/cluster-bench)
+#   bench/cluster.sh --no-build     use the ActorTls build that is there (the caller has just built it)
 #
 # What it measures (the cross-node part of issue 3):
 #   1. resumed fraction of `tlsload resume` round-robin over 3 ActorTls nodes of one cluster, for TLS 1.2 session
@@ -16,7 +21,7 @@
 #   3. replication latency: a session made on node A until node B's mirror holds it
 #   4. heap per cached session on a 2-node cluster filled with N sessions, and the time a third node needs after
 #      joining until its mirror holds them
-# Everything it makes lives under bench/run/cluster-bench/ (git-ignored; wiped at the start of each run); every
+# Everything it makes lives under bench/run/cluster-bench/ or --dir (wiped at the start of each run); every
 # process it starts is stopped by PID on exit. Only 127.0.0.1 is used. Environment knobs (all optional):
 #   BENCH_CLUSTER_PORT_BASE  first port (default 19443): ActorTls nodes base+0..2 (TLS) and base+10..12 (cluster),
 #                     HAProxy base+20..27, second cluster base+30..32 (TLS) and base+40..42 (cluster), backend base+50
@@ -34,11 +39,17 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{
 QUICK=0
 ROUNDS=""
 SESSIONS=""
+ONLY=""
+DIR=bench/run/cluster-bench
+BUILD=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --rounds) [ $# -ge 2 ] || { echo "cluster.sh: --rounds needs a number" >&2; exit 2; }; ROUNDS=$2; shift ;;
     --sessions) [ $# -ge 2 ] || { echo "cluster.sh: --sessions needs a number" >&2; exit 2; }; SESSIONS=$2; shift ;;
+    --only) [ "${2:-}" = resumption ] || { echo "cluster.sh: --only takes: resumption" >&2; exit 2; }; ONLY=$2; shift ;;
+    --dir) [ $# -ge 2 ] || { echo "cluster.sh: --dir needs a directory" >&2; exit 2; }; DIR=${2%/}; shift ;;
+    --no-build) BUILD=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "cluster.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -47,12 +58,27 @@ done
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$TOP"
+BENCH_NAME=cluster.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 SHARED=../shared/bench            # the neutral tools, by relative path from the repository root
-R=$TOP/bench/run/cluster-bench    # everything this run writes (git-ignored)
+case $DIR in
+  /*) R=$DIR ;;
+  *) R=$TOP/$DIR ;;
+esac
+case $R in
+  *..*) die "--dir must not contain .., not $DIR" ;;
+  "$TOP"/bench/run/*) ;;
+  *) die "--dir must lie under bench/run/ (git-ignored), not $DIR" ;;
+esac
+RD=${R#"$TOP"/}                   # the run directory as messages name it
 INVOCATION="bench/cluster.sh"
 if [ $QUICK = 1 ]; then INVOCATION+=" --quick"; fi
 if [ -n "$ROUNDS" ]; then INVOCATION+=" --rounds $ROUNDS"; fi
 if [ -n "$SESSIONS" ]; then INVOCATION+=" --sessions $SESSIONS"; fi
+if [ -n "$ONLY" ]; then INVOCATION+=" --only $ONLY"; fi
+if [ "$R" != "$TOP/bench/run/cluster-bench" ]; then INVOCATION+=" --dir $RD"; fi
+if [ $BUILD = 0 ]; then INVOCATION+=" --no-build"; fi
 
 # ---------------------------------------------------------------------------------------------- parameters
 if [ $QUICK = 1 ]; then
@@ -78,7 +104,7 @@ C12=ECDHE-ECDSA-AES128-GCM-SHA256
 SNI_BOTH=ec.localhost               # vhost with resumption = "both" (the default)
 SNI_STATEFUL=stateful.localhost     # vhost with resumption = "stateful"
 BASE=${BENCH_CLUSTER_PORT_BASE:-19443}
-[[ "$BASE" =~ ^[0-9]+$ ]] && [ "$BASE" -ge 1024 ] && [ "$BASE" -le 65000 ] || { echo "cluster.sh: bad BENCH_CLUSTER_PORT_BASE" >&2; exit 2; }
+[[ "$BASE" =~ ^[0-9]+$ ]] && [ "$BASE" -ge 1024 ] && [ "$BASE" -le 65000 ] || die "bad BENCH_CLUSTER_PORT_BASE"
 JAVA_OPTS=${BENCH_CLUSTER_JAVA_OPTS:--Xms256m -Xmx2g}
 TLS12_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 TLS13_SUITES="TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
@@ -95,24 +121,9 @@ HAP[hs1]=$((BASE + 20)); HAPS[hs1]=$((BASE + 21)); HAP[hs2]=$((BASE + 22)); HAPS
 HAP[hd1]=$((BASE + 24)); HAPS[hd1]=$((BASE + 25)); HAP[hd2]=$((BASE + 26)); HAPS[hd2]=$((BASE + 27))   # default keys
 BE_PORT=$((BASE + 50))
 
-log() { echo "[$(date +%T)] $*"; }
-die() { echo "cluster.sh: $*" >&2; exit 1; }
-
 # ---------------------------------------------------------------------------------------------- prerequisites
-for tool in cc openssl python3 awk sed ps; do
-  command -v $tool >/dev/null || die "$tool is missing (Debian: apt-get install -y build-essential openssl python3 procps)"
-done
-[ -f /usr/include/openssl/ssl.h ] || die "OpenSSL headers are missing (Debian: apt-get install -y libssl-dev)"
-[ -f "$SHARED/tlsload.c" ] && [ -f "$SHARED/backend.c" ] || die "$SHARED (tlsload.c, backend.c) not found next to the repository"
-if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
-  if [ "$(id -u)" = 0 ]; then
-    log "haproxy is missing: apt-get install -y haproxy"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy >/dev/null || die "apt-get install -y haproxy failed"
-  else
-    die "haproxy is not installed and this is not root; install it (apt-get install -y haproxy) and run again"
-  fi
-fi
-HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+bench_prereqs "$SHARED"
+bench_haproxy
 
 NCPU=$(nproc)
 if [ "${BENCH_CLUSTER_PIN:-0}" = 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
@@ -128,63 +139,21 @@ fi
 HA_NBTHREAD=${BENCH_HAPROXY_NBTHREAD:-$SRV_N}
 [[ "$HA_NBTHREAD" =~ ^[1-9][0-9]?$ ]] || die "BENCH_HAPROXY_NBTHREAD must be a number of threads"
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "${TLSP[@]}" "${CLP[@]}" "${HAP[@]}" "${HAPS[@]}" $BE_PORT; do
-  if port_busy "$p"; then die "port $p on 127.0.0.1 is in use; pick other ports with BENCH_CLUSTER_PORT_BASE"; fi
-done
-
-# ---------------------------------------------------------------------------------------------- process control
-PIDS=()
-stop_pids() {   # SIGTERM PIDs we started (all at once: a cluster node waits for the others while leaving),
-  local pid k left   # wait up to 30 s, then SIGKILL
-  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for k in $(seq 1 300); do
-    left=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left=1; done
-    [ $left = 0 ] && break
-    sleep 0.1
-  done
-  for pid in "$@"; do
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-forget() {   # forget PIDs: they have been waited for; never signal them again (their numbers may be reused)
-  local i p
-  for p in "$@"; do
-    for i in "${!PIDS[@]}"; do [ "${PIDS[$i]}" != "$p" ] || unset 'PIDS[i]'; done
-  done
-  PIDS=("${PIDS[@]}")
-}
-stop_started() { stop_pids "$@"; forget "$@"; }
-cleanup() {
-  trap - EXIT INT TERM
-  [ ${#PIDS[@]} = 0 ] || stop_pids "${PIDS[@]}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }        # utime+stime, clock ticks
-rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
-stat_cpu() { awk '/^cpu /{print $2 + $3 + $4, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # busy steal total
-HZ=$(getconf CLK_TCK)
-
-wait_port() {   # wait_port PORT SECONDS
-  local k
-  for k in $(seq 1 $(($2 * 10))); do port_busy "$1" && return 0; sleep 0.1; done
-  return 1
-}
+ports_free BENCH_CLUSTER_PORT_BASE "${TLSP[@]}" "${CLP[@]}" "${HAP[@]}" "${HAPS[@]}" $BE_PORT
+bench_traps
 
 # ---------------------------------------------------------------------------------------------- run directory, tools
 rm -rf "$R"
 mkdir -p "$R/pki"
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-log "mode $MODE: $ROUNDS round(s), $SESSIONS sessions; pinning (tests 1, 2): $PINNING"
-log "building tlsload and backend from $SHARED into bench/run/cluster-bench/"
-cc -std=c11 -O2 -Wall -Wextra -o "$R/tlsload" "$SHARED/tlsload.c" -lssl -lcrypto -lpthread
-cc -std=c11 -O2 -Wall -Wextra -o "$R/backend" "$SHARED/backend.c" -lpthread
-log "building ActorTls (./actortls build; log: bench/run/cluster-bench/build.log)"
-./actortls build >"$R/build.log" 2>&1 || { tail -30 "$R/build.log" >&2; die "./actortls build failed"; }
+if [ -n "$ONLY" ]; then log "mode $MODE, test 1 only; pinning: $PINNING"
+else log "mode $MODE: $ROUNDS round(s), $SESSIONS sessions; pinning (tests 1, 2): $PINNING"; fi
+log "building tlsload and backend from $SHARED into $RD/"
+bench_build_tools "$SHARED" "$R"
+if [ $BUILD = 1 ]; then
+  log "building ActorTls (./actortls build; log: $RD/build.log)"
+  ./actortls build >"$R/build.log" 2>&1 || { tail -30 "$R/build.log" >&2; die "./actortls build failed"; }
+fi
 TL="$R/tlsload"
 
 # ---------------------------------------------------------------------------------------------- PKI
@@ -192,7 +161,7 @@ TL="$R/tlsload"
 # cluster's own CA and node key stores come from `./actortls cluster-certs`. HAProxy's shared ticket keys: three
 # 80-byte keys (AES-256, as ActorTls's ticket keys), base64, one per line (../shared/bench/peers/gen-configs.sh
 # uses 48-byte AES-128 keys; the format is the same).
-log "making the test PKI, the cluster stores and the HAProxy ticket-key file in bench/run/cluster-bench/pki"
+log "making the test PKI, the cluster stores and the HAProxy ticket-key file in $RD/pki"
 (
   cd "$R/pki"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
@@ -288,7 +257,7 @@ JAVA_BIN=""; JCMD=""
 start_haproxy() {   # start_haproxy NAME
   "${PIN_SRV[@]}" "$HAPROXY" -db -f "$R/$1.cfg" >"$R/$1.log" 2>&1 &
   SPID[$1]=$!; PIDS+=($!)
-  wait_port "${HAP[$1]}" 10 && wait_port "${HAPS[$1]}" 10 || die "HAProxy $1 did not start (bench/run/cluster-bench/$1.log)"
+  wait_port "${HAP[$1]}" 10 && wait_port "${HAPS[$1]}" 10 || die "HAProxy $1 did not start ($RD/$1.log)"
 }
 
 launch_node() {   # launch_node NAME PIN(1|0): starts the JVM (the launcher execs it: same PID)
@@ -347,7 +316,7 @@ start_cluster() {   # start_cluster PIN NAME...: the first is the seed; the othe
   sleep 2   # the ticket-key generation reaches every node by gossip
 }
 
-alive() { kill -0 "${SPID[$1]}" 2>/dev/null || die "$1 (PID ${SPID[$1]}) has exited; see bench/run/cluster-bench/$1.log"; }
+alive() { kill -0 "${SPID[$1]}" 2>/dev/null || die "$1 (PID ${SPID[$1]}) has exited; see $RD/$1.log"; }
 
 heap_kb() {   # live Java heap after a full GC, kB; empty if jcmd is unavailable
   local pid=$1 used
@@ -362,7 +331,7 @@ counters() { python3 bench/cluster_probe.py counters --log "$R/$1.log"; }
 log "starting backend on 127.0.0.1:$BE_PORT"
 "${PIN_CLI[@]}" "$R/backend" -p $BE_PORT -t "$CLI_N" >"$R/backend.log" 2>&1 &
 BPID=$!; PIDS+=($BPID)
-wait_port $BE_PORT 10 || die "backend did not start (bench/run/cluster-bench/backend.log)"
+wait_port $BE_PORT 10 || die "backend did not start ($RD/backend.log)"
 
 OUT=$R/results.jsonl
 : > "$OUT"
@@ -411,10 +380,48 @@ run_load() {
   LAST_OUT=$out
   printf '{"kind":"%s","sys":"%s","test":"%s","round":%d,"hz":%d,"srv":"%s","srv_ticks":%d,"ticks":{%s},"be_ticks":%d,"machine0":[%s],"machine1":[%s],"rc":%d,"cmd":"%s"%s,"res":%s}\n' \
     "$kind" "$sys" "$test" "$round" "$HZ" "$first" "$first_d" \
-    "$srv_json" $((b1 - b0)) "${m0// /,}" "${m1// /,}" "$rc" "bench/run/cluster-bench/tlsload $* --threads $CLI_N --json" "$extra" "$out" >> "$OUT"
+    "$srv_json" $((b1 - b0)) "${m0// /,}" "${m1// /,}" "$rc" "$RD/tlsload $* --threads $CLI_N --json" "$extra" "$out" >> "$OUT"
 }
 
 KINDS="id12 ticket12 stateful13 stateless13"
+
+# ---------------------------------------------------------------------------------------------- metadata
+write_meta() {   # meta.tsv: the machine, versions, command lines and parameters of this run
+  {
+    printf 'mode\t%s\n' "$MODE"
+    printf 'invocation\t%s\n' "$INVOCATION"
+    printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf 'rounds\t%s\n' "$ROUNDS"
+    printf 'sessions\t%s\n' "$SESSIONS"
+    machine_meta
+    versions_meta "$R/x1.log" "$JAVA_BIN"
+    printf 'actortls_cmdline\t%s\n' "$X_CMDLINE"
+    printf 'actortls_m_cmdline\t%s\n' "${M_CMDLINE:-}"
+    printf 'haproxy_cmdline\t%s\n' "$H_CMDLINE"
+    printf 'java_opts\t%s\n' "$JAVA_OPTS"
+    printf 'pinning\t%s\n' "$PINNING"
+    printf 'haproxy_nbthread\t%s\n' "$HA_NBTHREAD"
+    printf 'commit\t%s\n' "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml pekko.hocon actortls || echo ' (with uncommitted changes)')"
+    printf 'params\ttest 1: %s s per kind and system after %s s of warm-up per kind, %s connections' "$XDUR" "$XWARM" "$CONNS"
+    [ -n "$ONLY" ] || printf '; test 2: %s s per measurement, %s round(s), %s s warm-up per test, %s connections; test 3: %s samples, %s s each at most; test 4: %s sessions, %s connections' \
+      "$CDUR" "$ROUNDS" "$CWARM" "$CONNS" "$REPL_SAMPLES" "$REPL_TIMEOUT" "$SESSIONS" "$FILL_CONNS"
+    echo
+    printf 'x_closes\t%s\n' "$XCLOSES"
+    printf 'x_errors\t%s\n' "$XERRS"
+    printf 'm_errors\t%s\n' "${MERRS:-}"
+    printf 'ports\tcluster 1: TLS %s-%s, cluster %s-%s; HAProxy %s-%s; cluster 2: TLS %s-%s, cluster %s-%s; backend %s\n' \
+      "${TLSP[x1]}" "${TLSP[x3]}" "${CLP[x1]}" "${CLP[x3]}" "${HAP[hs1]}" "${HAPS[hd2]}" "${TLSP[m1]}" "${TLSP[m3]}" "${CLP[m1]}" "${CLP[m3]}" "$BE_PORT"
+  } > "$R/meta.tsv"
+}
+
+end_cluster1() {   # the facts of cluster 1 for the report, then cluster 1 and HAProxy stopped
+  X_CMDLINE=$(tr '\0' ' ' < "/proc/${SPID[x1]}/cmdline")
+  H_CMDLINE=$(tr '\0' ' ' < "/proc/${SPID[hs1]}/cmdline")
+  XCLOSES=$(cat "$R"/x[123].log | grep -o 'reason=[a-z_-]*' | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $2, $1}' | sed 's/reason=//g')
+  XERRS=$(cat "$R"/x[123].log | grep -c -E ' (ERROR|WARN) ' || true)
+  log "stopping cluster 1 and HAProxy"
+  stop_started "${SPID[x1]}" "${SPID[x2]}" "${SPID[x3]}" "${SPID[hs1]}" "${SPID[hs2]}" "${SPID[hd1]}" "${SPID[hd2]}"
+}
 
 # ================================================================================ tests 1 and 2: cluster of three
 log "starting HAProxy: hs1, hs2 (shared tls-ticket-keys), hd1, hd2 (default keys)"
@@ -456,6 +463,12 @@ for k in $KINDS; do
 done
 sleep 2.5   # one more stats line from every node, with the counters of the last runs
 for n in x1 x2 x3; do printf '{"kind":"counters","sys":"actortls","test":"after-test-1","node":"%s","counters":%s}\n' "$n" "$(counters $n)" >> "$OUT"; done
+if [ -n "$ONLY" ]; then
+  end_cluster1
+  write_meta
+  log "done (--only $ONLY): raw data in $RD/results.jsonl and $RD/meta.tsv; no section of docs/benchmarks.md written"
+  exit 0
+fi
 
 # ---- test 2: server CPU per resumed handshake, one instance each (ActorTls: node x1 of the running cluster)
 log "test 2: server CPU per resumption on one instance (ActorTls x1, HAProxy hs1); ${CWARM}s warm-up per kind"
@@ -482,13 +495,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-X_CMDLINE=$(tr '\0' ' ' < "/proc/${SPID[x1]}/cmdline")
-H_CMDLINE=$(tr '\0' ' ' < "/proc/${SPID[hs1]}/cmdline")
-X_OPENSSL=$(sed -n 's/.* - \(OpenSSL [^;]*\); [0-9]* virtual host.*/\1/p; s/.* - \(OpenSSL .*\) loaded [0-9]* virtual host.*/\1/p' "$R/x1.log" | head -1)
-XCLOSES=$(cat "$R"/x[123].log | grep -o 'reason=[a-z_-]*' | sort | uniq -c | awk '{printf "%s%s %s", (NR>1?", ":""), $2, $1}' | sed 's/reason=//g')
-XERRS=$(cat "$R"/x[123].log | grep -c -E ' (ERROR|WARN) ' || true)
-log "stopping cluster 1 and HAProxy"
-stop_started "${SPID[x1]}" "${SPID[x2]}" "${SPID[x3]}" "${SPID[hs1]}" "${SPID[hs2]}" "${SPID[hd1]}" "${SPID[hd2]}"
+end_cluster1
 
 # ================================================================================ tests 3 and 4: cluster m1, m2 (+ m3)
 log "starting ActorTls cluster m1 (seed), m2 (TLS ${TLSP[m1]}-${TLSP[m2]}, cluster ${CLP[m1]}-${CLP[m2]}; not pinned)"
@@ -558,42 +565,10 @@ M_CMDLINE=$(tr '\0' ' ' < "/proc/${SPID[m1]}/cmdline")
 MERRS=$(cat "$R"/m[123].log | grep -c -E ' (ERROR|WARN) ' || true)
 stop_started "${SPID[m1]}" "${SPID[m2]}" "${SPID[m3]}"
 
-# ---------------------------------------------------------------------------------------------- metadata, report
-{
-  printf 'mode\t%s\n' "$MODE"
-  printf 'invocation\t%s\n' "$INVOCATION"
-  printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-  printf 'rounds\t%s\n' "$ROUNDS"
-  printf 'sessions\t%s\n' "$SESSIONS"
-  printf 'nproc\t%s\n' "$NCPU"
-  printf 'cpu_model\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-  printf 'kernel\t%s\n' "$(uname -sr)"
-  printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
-  printf 'mem\t%s\n' "$(awk '/^MemTotal:/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-  printf 'openssl_cli\t%s\n' "$(openssl version)"
-  printf 'actortls_openssl\t%s\n' "$X_OPENSSL"
-  printf 'haproxy\t%s\n' "$("$HAPROXY" -v | head -1)"
-  printf 'haproxy_openssl\t%s\n' "$("$HAPROXY" -vv | sed -n 's/^Running on OpenSSL version : //p')"
-  printf 'java\t%s\n' "$("$JAVA_BIN" -version 2>&1 | sed -n 2p)"
-  printf 'java_bin\t%s\n' "$JAVA_BIN"
-  printf 'actortls_cmdline\t%s\n' "$X_CMDLINE"
-  printf 'actortls_m_cmdline\t%s\n' "$M_CMDLINE"
-  printf 'haproxy_cmdline\t%s\n' "$H_CMDLINE"
-  printf 'java_opts\t%s\n' "$JAVA_OPTS"
-  printf 'pinning\t%s\n' "$PINNING"
-  printf 'haproxy_nbthread\t%s\n' "$HA_NBTHREAD"
-  printf 'commit\t%s\n' "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml pekko.hocon actortls || echo ' (with uncommitted changes)')"
-  printf 'params\ttest 1: %s s per kind and system after %s s of warm-up per kind, %s connections; test 2: %s s per measurement, %s round(s), %s s warm-up per test, %s connections; test 3: %s samples, %s s each at most; test 4: %s sessions, %s connections\n' \
-    "$XDUR" "$XWARM" "$CONNS" "$CDUR" "$ROUNDS" "$CWARM" "$CONNS" "$REPL_SAMPLES" "$REPL_TIMEOUT" "$SESSIONS" "$FILL_CONNS"
-  printf 'x_closes\t%s\n' "$XCLOSES"
-  printf 'x_errors\t%s\n' "$XERRS"
-  printf 'm_errors\t%s\n' "$MERRS"
-  printf 'ports\tcluster 1: TLS %s-%s, cluster %s-%s; HAProxy %s-%s; cluster 2: TLS %s-%s, cluster %s-%s; backend %s\n' \
-    "${TLSP[x1]}" "${TLSP[x3]}" "${CLP[x1]}" "${CLP[x3]}" "${HAP[hs1]}" "${HAPS[hd2]}" "${TLSP[m1]}" "${TLSP[m3]}" "${CLP[m1]}" "${CLP[m3]}" "$BE_PORT"
-} > "$R/meta.tsv"
+write_meta
 
 log "writing the Cluster section of docs/benchmarks.md"
 python3 bench/cluster_report.py "$R" > "$R/section.md"
 mkdir -p docs
 python3 bench/docsection.py docs/benchmarks.md cluster "$R/section.md"
-log "done: docs/benchmarks.md (raw data: bench/run/cluster-bench/results.jsonl)"
+log "done: docs/benchmarks.md (raw data: $RD/results.jsonl)"

@@ -4,28 +4,22 @@ section of docs/benchmarks.md, on stdout (bench/docsection.py puts it into the d
 
 Every number in the output is computed here from the measurements; nothing is typed in by hand.
 """
-import json
 import os
 import re
 import statistics
 import sys
 
+from reportlib import XSYS, fmt, load_run, quality, resumed_cell
+
 R = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "run", "cluster-bench")
 RABS = os.path.abspath(R)
-meta = {}
-with open(os.path.join(R, "meta.tsv")) as f:
-    for line in f:
-        k, _, v = line.rstrip("\n").partition("\t")
-        meta[k] = v
-records = [json.loads(l) for l in open(os.path.join(R, "results.jsonl")) if l.strip()]
+meta, records = load_run(R)
 QUICK = meta.get("mode") == "quick"
 
 KINDS = [("id12", "TLS 1.2 session ID", "`--tls 1.2 --no-ticket`, vhost `both`"),
          ("ticket12", "TLS 1.2 ticket", "`--tls 1.2`, vhost `both`"),
          ("stateful13", "TLS 1.3 stateful ticket", "`--tls 1.3`, vhost `stateful` (SNI stateful.localhost)"),
          ("stateless13", "TLS 1.3 stateless ticket", "`--tls 1.3`, vhost `both`")]
-XSYS = [("actortls", "ActorTls, 3 nodes of one cluster"), ("haproxy-shared", "HAProxy, 2 instances, shared `tls-ticket-keys`"),
-        ("haproxy-default", "HAProxy, 2 instances, default keys")]
 RESUME_TARGET = 0.995
 CPU_TARGET = 1.3
 REPL_TARGET_MS = 50
@@ -41,10 +35,6 @@ def rel(text):
 def read(name):
     with open(os.path.join(R, name)) as f:
         return rel(f.read().rstrip("\n"))
-
-
-def fmt(v, spec):
-    return "–" if v is None else format(v, spec)
 
 
 def cell(values, spec):
@@ -70,21 +60,6 @@ def verdict(ok, note=""):
         return "no data"
     v = "yes" if ok else "**no**"
     return v + note + (" (smoke run)" if QUICK else "")
-
-
-def disturbance(rec):
-    """CPU of other processes in % of one CPU, and steal %, during one tlsload run."""
-    m0, m1, hz = rec.get("machine0"), rec.get("machine1"), rec.get("hz", 100)
-    res = rec.get("res", {})
-    el = res.get("elapsed_s") or 0
-    if not m0 or not m1 or not el:
-        return None, None
-    busy = (m1[0] - m0[0]) / 100.0
-    ours = sum(rec.get("ticks", {}).values()) / hz + rec.get("be_ticks", 0) / hz \
-        + res.get("cpu_user_s", 0.0) + res.get("cpu_sys_s", 0.0)
-    other = max(0.0, busy - ours) / el * 100
-    total = m1[2] - m0[2]
-    return other, (100.0 * (m1[1] - m0[1]) / total if total > 0 else 0.0)
 
 
 md = []
@@ -278,17 +253,7 @@ w("")
 w("| kind | tlsload | " + " | ".join(name for _, name in XSYS) + " |")
 w("|---|---|" + "---|" * len(XSYS))
 for kind, label, how in KINDS:
-    cells = []
-    for s, _ in XSYS:
-        r = xrec.get((s, kind))
-        if not r:
-            cells.append("–")
-            continue
-        res = r["res"]
-        errs = sum(res.get("errors", {}).values())
-        cells.append(f"{fmt(res.get('resumed_frac'), '.4f')} ({res.get('resumed', 0):,}/{res.get('resume_attempts', 0):,}"
-                     + (f"; {errs} errors" if errs else "") + ")")
-    w(f"| {label} | {how} | " + " | ".join(cells) + " |")
+    w(f"| {label} | {how} | " + " | ".join(resumed_cell(xrec.get((s, kind))) for s, _ in XSYS) + " |")
 w("")
 w("A TLS 1.2 session ID stays the same when it is resumed, so tlsload offers the same session around the ring: after "
   "its first lap every node holds it (fetched or replicated). TLS 1.3 tickets are used once: every resumption "
@@ -481,15 +446,7 @@ if cov and min(c for _, c in cov) < 0.9:
 # ---------------------------------------------------------------------------------------------- quality
 w("### Measurement quality")
 w("")
-dist = [(r, *disturbance(r)) for r in records if r["kind"] in ("xnode", "cpu")]
-others = [d[1] for d in dist if d[1] is not None]
-steals = [d[2] for d in dist if d[2] is not None]
-if others:
-    w(f"- CPU used by other processes during tests 1 and 2 (busy time in `/proc/stat` minus the servers, backend and "
-      f"tlsload): median {statistics.median(others):.0f} %, max {max(others):.0f} % of one CPU"
-      + (" — **the machine was not idle; treat these numbers with suspicion**." if max(others) > 5 else "."))
-if steals:
-    w(f"- Hypervisor steal time: median {statistics.median(steals):.1f} %, max {max(steals):.1f} %.")
+md.extend(quality(records, ("xnode", "cpu"), "during tests 1 and 2")[0])
 w(f"- Cluster 1 connection closes by reason (access logs of x1–x3): {meta.get('x_closes') or '–'}; log lines at WARN "
   f"or ERROR: {meta.get('x_errors', '?')} (cluster 1), {meta.get('m_errors', '?')} (cluster 2).")
 nonzero = [r for r in records if r.get("rc", 0) != 0]

@@ -1,5 +1,5 @@
-# bench/lib.sh - helpers shared by the benchmark scripts (sourced, not run). bench/balancing.sh uses it;
-# bench/run.sh and bench/cluster.sh still carry their own copies of the same functions.
+# bench/lib.sh - helpers shared by the benchmark scripts (sourced, not run): bench/run.sh, bench/cluster.sh and
+# bench/balancing.sh.
 #
 # Before sourcing, set BENCH_NAME (used in messages). The caller owns PIDS: every process it starts goes into
 # PIDS, and bench_traps makes sure each of them is stopped, by PID, when the script exits.
@@ -15,6 +15,18 @@ bench_prereqs() {   # bench_prereqs SHARED_DIR
   done
   [ -f /usr/include/openssl/ssl.h ] || die "OpenSSL headers are missing (Debian: apt-get install -y libssl-dev)"
   [ -f "$1/tlsload.c" ] && [ -f "$1/backend.c" ] || die "$1 (tlsload.c, backend.c) not found next to the repository"
+}
+
+bench_haproxy() {   # sets HAPROXY to Debian's haproxy, installing the package first when root may
+  if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+    if [ "$(id -u)" = 0 ]; then
+      log "haproxy is missing: apt-get install -y haproxy"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y haproxy >/dev/null || die "apt-get install -y haproxy failed"
+    else
+      die "haproxy is not installed and this is not root; install it (apt-get install -y haproxy) and run again"
+    fi
+  fi
+  HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 }
 
 bench_build_tools() {   # bench_build_tools SHARED_DIR OUT_DIR: tlsload and backend, from source
@@ -60,6 +72,14 @@ forget() {   # forget PIDs: they have been waited for; never signal them again (
   PIDS=("${PIDS[@]}")
 }
 stop_started() { stop_pids "$@"; forget "$@"; }
+run_tracked() {   # run_tracked CMD...: CMD in the background, in PIDS while it runs, waited for (so that a signal to
+  local p rc=0    # the script is handled at once, and the script's exit stops it); returns CMD's exit status
+  "$@" &
+  p=$!; PIDS+=("$p")
+  wait "$p" || rc=$?
+  forget "$p"
+  return "$rc"
+}
 bench_cleanup() {
   trap - EXIT INT TERM
   [ ${#PIDS[@]} = 0 ] || stop_pids "${PIDS[@]}"
@@ -84,4 +104,14 @@ machine_meta() {
   printf 'os\t%s\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
   printf 'mem\t%s\n' "$(awk '/^MemTotal:/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   printf 'openssl_cli\t%s\n' "$(openssl version)"
+}
+
+# versions_meta ACTORTLS_LOG JAVA_BIN: key<TAB>value lines of the OpenSSL an ActorTls node loaded (from its log),
+# HAProxy ($HAPROXY, see bench_haproxy) and Java
+versions_meta() {
+  printf 'actortls_openssl\t%s\n' "$(sed -n 's/.* - \(OpenSSL [^;]*\); [0-9]* virtual host.*/\1/p; s/.* - \(OpenSSL .*\) loaded [0-9]* virtual host.*/\1/p' "$1" | head -1)"
+  printf 'haproxy\t%s\n' "$("$HAPROXY" -v | head -1)"
+  printf 'haproxy_openssl\t%s\n' "$("$HAPROXY" -vv | sed -n 's/^Running on OpenSSL version : //p')"
+  printf 'java\t%s\n' "$("$2" -version 2>&1 | sed -n 2p)"
+  printf 'java_bin\t%s\n' "$2"
 }
