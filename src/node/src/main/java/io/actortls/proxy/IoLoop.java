@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * dispatcher. A connection actor spawned on that dispatcher registers its sockets here, hears of readiness as a
  * message, and reads and writes its sockets itself, on this same thread: no hand-over between a selector thread
  * and a worker thread per event (Netty's event loop, with actors on top). Measured on one core, TLS 1.3 full
- * handshakes: 40 context switches per handshake through Pekko Streams TCP, see docs/benchmarks.md for after.
+ * handshakes: 40 → 13 context switches and 888 → 579 µs of server CPU per handshake, against Pekko Streams TCP.
  *
  * <p>Messages from other threads (timers, the pool, the session cache) arrive as tasks; the loop wakes its
  * selector for them only when it is actually waiting in it.
