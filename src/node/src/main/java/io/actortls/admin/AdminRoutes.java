@@ -3,6 +3,7 @@ package io.actortls.admin;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 
+import io.actortls.node.NodeConfig;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -19,7 +20,9 @@ final class AdminRoutes {
     private static final Logger AUDIT = LoggerFactory.getLogger("io.actortls.admin.audit");
 
     static Route create(ActorSystem<?> system, AdminServices.NodeHandles handles) {
-        return TokenAuthentication.required(handles.config().management().token(), () -> extractRequest(request -> {
+        NodeConfig.Management management = handles.config().management();
+        var limit = new ApiRateLimit(management.callsPerSecond(), management.failedLoginsPerMinute());
+        return TokenAuthentication.required(management.token(), limit, () -> extractRequest(request -> {
             if (!request.method().equals(HttpMethods.GET))
                 AUDIT.info("management call {} {}", request.method().value(), request.getUri().path()
                         + request.getUri().rawQueryString().map(q -> "?" + q).orElse(""));

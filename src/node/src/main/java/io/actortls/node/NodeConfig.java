@@ -83,7 +83,8 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
     public record Tickets(Duration rotationInterval) {}
 
     /** @param token empty: the management API refuses every authenticated call */
-    public record Management(String host, int port, String token, Duration askTimeout) {}
+    public record Management(String host, int port, String token, Duration askTimeout, int callsPerSecond,
+                             int failedLoginsPerMinute) {}
 
     /** The actor system's name: part of every cluster address, so the same on every node. */
     public static final String SYSTEM_NAME = "actortls";
@@ -331,7 +332,13 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
         }
         if (!token.isEmpty() && token.length() < 16)
             throw new ConfigurationException(key + ".token", "shorter than 16 characters: too easy to guess");
-        return new Management(m.getString("host"), port, token, positiveDuration(m, "ask-timeout", key));
+        int callsPerSecond = m.getInt("calls-per-second");
+        if (callsPerSecond < 1) throw new ConfigurationException(key + ".calls-per-second", "must be at least 1, is " + callsPerSecond);
+        int failedLogins = m.getInt("failed-logins-per-minute");
+        if (failedLogins < 1)
+            throw new ConfigurationException(key + ".failed-logins-per-minute", "must be at least 1, is " + failedLogins);
+        return new Management(m.getString("host"), port, token, positiveDuration(m, "ask-timeout", key), callsPerSecond,
+                failedLogins);
     }
 
     private static Sessions sessions(Config c) {

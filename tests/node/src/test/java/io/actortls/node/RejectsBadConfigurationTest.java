@@ -57,6 +57,20 @@ class RejectsBadConfigurationTest {
     }
 
     @Test
+    void aManagementRateLimitOfZero() {
+        int port = Tools.freePort();
+        String err = assertRejected(port, valid(port).with("management.failed-logins-per-minute = 0").render());
+        assertContains(err, "actortls.management.failed-logins-per-minute: must be at least 1, is 0");
+    }
+
+    @Test
+    void tooManyIoThreads() {
+        int port = Tools.freePort();
+        String err = assertRejected(port, valid(port).with("io-threads = 5000").render());
+        assertContains(err, "actortls.io-threads: must be 0 (one per core) to 1024, is 5000");
+    }
+
+    @Test
     void aKeyThatDoesNotMatchTheCertificate() {
         int port = Tools.freePort();
         String err = assertRejected(port, new Hocon(port)
