@@ -605,8 +605,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
         if (reported) return;
         reported = true;
         timers.cancel(LingerExpired.INSTANCE);
-        client.close();
-        if (backendSocket != null) backendSocket.close();
+        client.close(loop.bufferView(IoLoop.BUFFER_SIZE));
+        if (backendSocket != null) backendSocket.close(loop.bufferView(IoLoop.BUFFER_SIZE));
         logClose();
         tls.close();
         listener.tell(new Listener.ConnectionClosed(getContext().getSelf(), closeReason));

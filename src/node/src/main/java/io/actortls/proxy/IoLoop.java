@@ -57,6 +57,7 @@ public final class IoLoop extends AbstractExecutorService {
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean shuttingDown;
     private MemorySegment buffer;              // this thread's own; allocated and freed by run()
+    private ByteBuffer bufferBytes;            // the same memory as a ByteBuffer, made once
 
     private IoLoop(String name) {
         try {
@@ -89,9 +90,12 @@ public final class IoLoop extends AbstractExecutorService {
         return buffer;
     }
 
-    /** The same memory as a ByteBuffer of {@code length} bytes, positioned at 0, for a socket read or write. */
+    /**
+     * The same memory as a ByteBuffer of {@code length} bytes, positioned at 0, for a socket read or write: one
+     * view, reset on every call, so the data path allocates nothing per record.
+     */
     ByteBuffer bufferView(int length) {
-        return buffer.asSlice(0, length).asByteBuffer();
+        return bufferBytes.clear().limit(length);
     }
 
     @Override
@@ -105,6 +109,7 @@ public final class IoLoop extends AbstractExecutorService {
         CURRENT.set(this);
         try (Arena arena = Arena.ofConfined()) {
             buffer = arena.allocate(BUFFER_SIZE, 16);
+            bufferBytes = buffer.asByteBuffer();
             while (!shuttingDown || !tasks.isEmpty()) {
                 runTasks();
                 awake.set(false);
@@ -121,6 +126,7 @@ public final class IoLoop extends AbstractExecutorService {
         } finally {
             closeSelector();
             buffer = null;
+            bufferBytes = null;
             terminated.countDown();
         }
     }

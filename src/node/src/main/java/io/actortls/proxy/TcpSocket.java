@@ -52,10 +52,7 @@ final class TcpSocket {
         SocketChannel channel = SocketChannel.open();
         try {
             configure(channel, keepAlive);
-            boolean connected = channel.connect(address);
-            TcpSocket socket = new TcpSocket(channel, loop, !connected, readiness);
-            if (connected) socket.updateInterest();
-            return socket;
+            return new TcpSocket(channel, loop, !channel.connect(address), readiness);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -155,11 +152,13 @@ final class TcpSocket {
         closeChannel();
     }
 
-    /** Closes the socket after both directions are done; reads what the peer still sent first (see the constant). */
-    void close() {
+    /**
+     * Closes the socket after both directions are done; reads what the peer still sent first (see the constant),
+     * into {@code sink}, whose content is dropped.
+     */
+    void close(ByteBuffer sink) {
         if (closed) return;
         try {
-            ByteBuffer sink = ByteBuffer.allocate(4096);
             for (int i = 0; i < DRAIN_READS_BEFORE_CLOSE && !connecting; i++) {
                 sink.clear();
                 if (channel.read(sink) <= 0) break;
