@@ -92,17 +92,20 @@ public final class NodeGuardian {
 
             Map<String, PoolSpec> poolSpecs = new LinkedHashMap<>();
             config.pools().forEach((name, pool) -> poolSpecs.put(name, pool.routing()));
+            // The gateway and the pool entities it talks to run on the first I/O loop, beside the connections: a
+            // lease then costs no thread hand-over there (and one wake-up of that loop from the others).
+            List<DispatcherSelector> ioLoops = config.ioDispatchers().stream().map(DispatcherSelector::fromConfig).toList();
             ClusterSharding.get(ctx.getSystem()).init(Entity.of(PoolEntity.TYPE, entity ->
-                    PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval())));
+                    PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval()))
+                    .withEntityProps(ioLoops.get(0)));
             var gateway = ctx.spawn(PoolGateway.create(poolSpecs, self.toString(), config.log().statsInterval(), metrics),
-                    "pools");
+                    "pools", ioLoops.get(0));
 
             Map<String, NodeConfig.VirtualHost> vhosts = new LinkedHashMap<>();
             config.vhosts().forEach(v -> vhosts.put(v.name(), v));
             var statusAdapter = ctx.messageAdapter(Listener.Status.class, ListenerStatus::new);
             Map<String, String> keyByName = new LinkedHashMap<>();
             List<ActorRef<Listener.Command>> listeners = new ArrayList<>();
-            List<DispatcherSelector> ioLoops = config.ioDispatchers().stream().map(DispatcherSelector::fromConfig).toList();
             for (NodeConfig.Listener l : config.listeners()) {
                 keyByName.put(l.name(), l.key());
                 var settings = new ClientConnection.Settings(tls, l.timeouts(), Map.copyOf(vhosts), config.pools(), gateway,

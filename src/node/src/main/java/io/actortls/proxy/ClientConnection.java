@@ -151,6 +151,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private NodeConfig.Pool pool;
     private final List<String> failedServers = new ArrayList<>();
     private long leaseId = NO_LEASE;
+    private boolean poolAsked;               // an Acquire is out and not answered yet
     private int backendAttempt;
     private ServerSpec backend;
     private boolean backendConnected;
@@ -225,7 +226,8 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                         if (closeReason == null) closeReason = CloseReason.SHUTDOWN;
                         logClose();
                     }
-                    returnLease(LeaseOutcome.ENDED);
+                    if (poolAsked) settings.gateway().tell(new PoolGateway.Abandon(getContext().getSelf()));
+                    else returnLease(LeaseOutcome.ENDED);
                     tls.close();
                     return this;
                 })
@@ -428,11 +430,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private void askPoolForServer() {
         settings.gateway().tell(new PoolGateway.Acquire(pool.name(), clientAddress.getAddress().getHostAddress(),
                 List.copyOf(failedServers), poolAnswers, getContext().getSelf()));
+        poolAsked = true;
         timers.startSingleTimer(PoolSilent.INSTANCE, pool.routing().pickTimeout()
                 .plus(pool.routing().queueTimeout()).plus(POOL_ANSWER_MARGIN));
     }
 
     private void poolAnswered(PoolGateway.LeaseEvent event) {
+        if (!(event instanceof PoolGateway.Evict)) poolAsked = false;
         switch (event) {
             case PoolGateway.Lease lease -> {
                 timers.cancel(PoolSilent.INSTANCE);

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -28,7 +29,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * does not answer within the pool's pick-timeout it decides locally from the entity's last view, for a while,
  * counted and logged, so the accept path never stalls on the cluster.
  *
- * <p>It watches every connection that holds a lease, so a lease goes back even if the connection actor dies.
+ * <p>A connection gives its lease back itself, from its PostStop at the latest ({@link Return}, or {@link Abandon}
+ * while its request is still open). The gateway does not watch connections: a watch costs two system messages
+ * across threads per connection, and the connection's PostStop runs however it stops.
  */
 public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
 
@@ -46,9 +49,12 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     /** The connection reached the server: clears a run of passive failures. */
     public record Connected(long leaseId) implements Command {}
     public record Return(long leaseId, LeaseOutcome outcome, String detail) implements Command {}
+    /** The connection {@code owner} stopped before its {@link Acquire} was answered. */
+    public record Abandon(ActorRef<?> owner) implements Command {}
 
     // From the pool entities.
-    public record Picked(String pool, long leaseId, ServerSpec server) implements Command {}
+    /** @param entity the entity itself: later messages go to it directly, past the shard region */
+    public record Picked(String pool, long leaseId, ServerSpec server, ActorRef<PoolEntity.Command> entity) implements Command {}
     public record Queued(String pool, long leaseId) implements Command {}
     public record Refused(String pool, long leaseId, PoolEntity.Refusal reason) implements Command {}
     public record ViewChanged(PoolView view) implements Command {}
@@ -63,7 +69,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
 
     // Internal.
     private record PickTimedOut(long leaseId) implements Command {}
-    private record OwnerStopped(ActorRef<?> owner) implements Command {}
+    private record EntityStopped(String pool, ActorRef<PoolEntity.Command> entity) implements Command {}
     private enum SyncLocalLeases implements Command { INSTANCE }
     private enum LogPicks implements Command { INSTANCE }
 
@@ -97,6 +103,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         final Balancer localBalancer;
         final Set<String> failing = new HashSet<>();   // servers whose last connect from here failed
         long localDecisions;
+        ActorRef<PoolEntity.Command> entity;           // once known; until then, and after it stops, the region
         final LatencyWindow pickLatency = new LatencyWindow();
 
         PoolState(PoolSpec spec) {
@@ -164,7 +171,13 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
                     return this;
                 })
                 .onMessage(PickTimedOut.class, this::onPickTimedOut)
-                .onMessage(OwnerStopped.class, this::onOwnerStopped)
+                .onMessage(Abandon.class, this::onAbandon)
+                .onMessage(EntityStopped.class, m -> {
+                    // Handed off or its node left: the region finds the next incarnation, which asks for our leases.
+                    PoolState pool = pools.get(m.pool());
+                    if (pool.entity == m.entity()) pool.entity = null;
+                    return this;
+                })
                 .onMessage(SyncLocalLeases.class, m -> syncWhileLocal())
                 .onMessage(LogPicks.class, m -> logPicks())
                 .build();
@@ -179,7 +192,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
             return this;
         }
         long id = ++nextLeaseId;
-        if (leaseByOwner.put(m.owner(), id) == null) getContext().watchWith(m.owner(), new OwnerStopped(m.owner()));
+        leaseByOwner.put(m.owner(), id);
         Pending request = new Pending(m.pool(), m.clientIp(), m.exclude(), m.replyTo(), m.owner(), false, System.nanoTime());
         if (!pool.spec.clusterWide() || System.nanoTime() < pool.localUntilNanos) {
             decideLocally(id, request, pool);
@@ -203,6 +216,11 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
             return this;
         }
         timers.cancel(m.leaseId());
+        PoolState pool = pools.get(m.pool());
+        if (!m.entity().equals(pool.entity)) {
+            pool.entity = m.entity();
+            getContext().watchWith(m.entity(), new EntityStopped(m.pool(), m.entity()));
+        }
         hold(m.leaseId(), p, m.server(), false);
         return this;
     }
@@ -230,6 +248,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
             getContext().getLog().warn("pool entity did not answer within {} ms: this node picks from its last view for {} s {}",
                     pool.spec.pickTimeout().toMillis(), LOCAL_DECISIONS_FOR.toSeconds(), kv("pool", p.pool()));
         pool.localUntilNanos = System.nanoTime() + LOCAL_DECISIONS_FOR.toNanos();
+        pool.entity = null; // the silent incarnation may be gone: the region knows where the pool lives now
         decideLocally(m.leaseId(), p, pool);
         return this;
     }
@@ -302,7 +321,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         }
     }
 
-    private Behavior<Command> onOwnerStopped(OwnerStopped m) {
+    private Behavior<Command> onAbandon(Abandon m) {
         Long id = leaseByOwner.remove(m.owner());
         if (id != null) giveBack(id, LeaseOutcome.ENDED, null);
         return this;
@@ -373,7 +392,13 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         return leases;
     }
 
-    private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<PoolEntity.Command> entity(String pool) {
-        return sharding.entityRefFor(PoolEntity.TYPE, pool);
+    /**
+     * The pool's entity: directly once a grant has named it, which saves the region's and the shard's hops on
+     * every lease; through the region before that. Messages to an incarnation that has just stopped are lost, and
+     * the next one rebuilds its counts from every gateway's leases (Resync).
+     */
+    private RecipientRef<PoolEntity.Command> entity(String pool) {
+        ActorRef<PoolEntity.Command> known = pools.get(pool).entity;
+        return known != null ? known : sharding.entityRefFor(PoolEntity.TYPE, pool);
     }
 }
