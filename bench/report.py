@@ -288,7 +288,7 @@ w(f"- CPU pinning of the single-node tests: {meta['pinning']}. HAProxy runs with
   + (f" ({xmeta.get('pinning')})" if xmeta else "") + ": three JVMs on one CPU starve.")
 w(f"- ActorTls JVM: the launcher's flags plus `ACTORTLS_JAVA_OPTS=\"{meta['java_opts']}\"` (fixed, pre-touched heap, so "
   "that RSS changes show native memory and the heap's growth does not hide or fake a leak); log level "
-  f"{meta['actortls_log_level']} (the default: one access-log line per connection, to a file; HAProxy logs nothing).")
+  f"{meta['actortls_log_level']} (the default: one access-log line per connection, to a file; HAProxy likewise, with `option tcplog`, to its stdout redirected to a file).")
 w(f"- Parameters: {meta['params']}; {meta['rounds']} A/B round(s), the order of the two systems alternating per round; "
   f"half-load calibration: {meta['cal']}; leak check: RSS after {' and '.join(f'{int(x):,}' for x in meta['leak_points'].split())} "
   "full handshakes.")

@@ -202,11 +202,13 @@ EOF
 
 # haproxy_conf FILE EC_PORT RSA_PORT: as in ../shared/bench/peers/gen-configs.sh (TCP mode, session cache on,
 # tickets on, TLS >= 1.2), one thread per CPU it may run on, and ActorTls's default TLS 1.2 ciphers, TLS 1.3 suites
-# and groups.
+# and groups. Both log one line per connection, as each does in production (ActorTls by default, HAProxy with
+# `option tcplog`), each to a file: HAProxy's to its stdout, which start_haproxy sends to its log file.
 haproxy_conf() {
   cat > "$1" <<EOF
 global
     nbthread $HA_NBTHREAD
+    log stdout format raw local0 info
     maxconn 9000
     tune.ssl.cachesize 100000
     tune.ssl.lifetime 600
@@ -216,6 +218,8 @@ global
     ssl-default-bind-curves $GROUPS_LIST
 defaults
     mode tcp
+    log global
+    option tcplog
     timeout connect 5s
     timeout client 30s
     timeout server 30s
