@@ -149,56 +149,10 @@ run_tracked "${XNODE_CMD[@]}" >"$R/xnode.log" 2>&1 || { tail -20 "$R/xnode.log" 
 grep 'resumed' "$R/xnode.log" | sed 's/^/    /' || true
 
 # ---------------------------------------------------------------------------------------------- test PKI
-# One CA (EC P-256); leaves: EC P-256 and RSA-2048. The same files serve both systems (HAProxy wants
-# certificate+key in one PEM: the same bytes, concatenated).
 log "making the test PKI in bench/run/pki"
-(
-  cd "$R/pki"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
-  openssl req -x509 -new -key ca.key -sha256 -days 30 -subj "/CN=ActorTls bench CA" -out ca.crt 2>/dev/null
-  for kt in ec rsa; do
-    if [ $kt = ec ]; then alg=(-algorithm EC -pkeyopt ec_paramgen_curve:P-256); else alg=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048); fi
-    openssl genpkey "${alg[@]}" -out $kt.key 2>/dev/null
-    openssl req -new -key $kt.key -subj "/CN=$kt.localhost" -out $kt.csr 2>/dev/null
-    printf '%s\n' "subjectAltName=DNS:$kt.localhost,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
-      "keyUsage=digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" > $kt.ext
-    openssl x509 -req -in $kt.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile $kt.ext \
-      -out $kt.crt 2>/dev/null
-    cat $kt.crt $kt.key > $kt.pem
-    rm -f $kt.csr $kt.ext
-  done
-)
+bench_pki "$R/pki"
 
 # ---------------------------------------------------------------------------------------------- configurations
-# actortls_conf FILE EC_PORT RSA_PORT CLUSTER_PORT: two listeners (EC port, RSA port); the vhost follows SNI; every
-# other key (resumption = "both": session IDs and tickets) keeps its documented default.
-actortls_conf() {
-  local cluster_port=$4
-  cat > "$1" <<EOF
-# ActorTls node for bench/run.sh: two listeners (EC port, RSA port); the vhost follows SNI.
-actortls {
-  listeners = [
-    { name = "ec", port = $2 }
-    { name = "rsa", port = $3 }
-  ]
-  listener-defaults { host = "127.0.0.1" }
-  vhosts {
-    ec  { server-names = ["$SNI_EC"],  certificate = "$R/pki/ec.crt",  key = "$R/pki/ec.key",  backends = ["127.0.0.1:$BE_PORT"] }
-    rsa { server-names = ["$SNI_RSA"], certificate = "$R/pki/rsa.crt", key = "$R/pki/rsa.key", backends = ["127.0.0.1:$BE_PORT"] }
-  }
-  default-vhost = "ec"
-  log.level = "$ATLS_LOG_LEVEL"
-  management.port = $((cluster_port + 10))   # not the default 7626: two instances run at once
-  cluster {
-    port = $cluster_port
-    tls {
-      key-store = "$R/cluster/node-1.p12", trust-store = "$R/cluster/truststore.p12"
-      key-store-password = "$CLUSTER_PASSWORD", trust-store-password = "$CLUSTER_PASSWORD"
-    }
-  }
-}
-EOF
-}
 
 # haproxy_conf FILE EC_PORT RSA_PORT: as in ../shared/bench/peers/gen-configs.sh (TCP mode, session cache on,
 # tickets on, TLS >= 1.2), one thread per CPU it may run on, and ActorTls's default TLS 1.2 ciphers, TLS 1.3 suites
@@ -252,30 +206,6 @@ start_haproxy() {
   wait_port "$3" 10 && wait_port "$4" 10 || die "HAProxy did not start ($2)"
 }
 
-# start_actortls CONF LOG EC_PORT RSA_PORT -> sets STARTED to its PID (the launcher execs the JVM: same PID)
-start_actortls() {
-  local k
-  (
-    for v in ACTORTLS_PORT ACTORTLS_HOST ACTORTLS_BACKENDS ACTORTLS_DEFAULT_VHOST ACTORTLS_LOG_FORMAT ACTORTLS_LOG_LEVEL; do
-      unset $v
-    done
-    export ACTORTLS_JAVA_OPTS="$JAVA_OPTS"
-    exec "${PIN_SRV[@]}" ./actortls node --config "$1"
-  ) >"$2" 2>&1 &
-  STARTED=$!; PIDS+=($STARTED)
-  for k in $(seq 1 1200); do
-    grep -q "ActorTls node ready" "$2" && break
-    if [ "$ATLS_LOG_LEVEL" != INFO ] && [ "$ATLS_LOG_LEVEL" != DEBUG ] && [ "$ATLS_LOG_LEVEL" != TRACE ] \
-       && port_busy "$3" && port_busy "$4"; then break; fi
-    kill -0 $STARTED 2>/dev/null || { tail -20 "$2" >&2; die "ActorTls exited during startup"; }
-    sleep 0.1
-  done
-  port_busy "$3" && port_busy "$4" || { tail -20 "$2" >&2; die "ActorTls did not start within 120 s"; }
-  case $(readlink "/proc/$STARTED/exe") in
-    */java) ;;
-    *) die "PID $STARTED is $(readlink "/proc/$STARTED/exe"), not the JVM; the launcher did not exec java" ;;
-  esac
-}
 
 # again: the cross-node test took minutes, and tests of the project take ports of this range from a sequence of their own
 ports_free BENCH_PORT_BASE "${PORTS[@]}"
