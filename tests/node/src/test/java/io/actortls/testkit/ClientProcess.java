@@ -93,6 +93,73 @@ public final class ClientProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads stdout until {@code marker} has appeared, failing if it does not within {@code timeout}.
+     *
+     * @return everything read, up to and including the marker
+     */
+    public byte[] readUntil(String marker, Duration timeout) {
+        byte[] wanted = marker.getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+        CompletableFuture<byte[]> found = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("read-until-" + process.pid()).start(() -> {
+            try {
+                int b;
+                while ((b = process.getInputStream().read()) >= 0) {
+                    read.write(b);
+                    if (endsWith(read.toByteArray(), wanted)) {
+                        found.complete(read.toByteArray());
+                        return;
+                    }
+                }
+                found.completeExceptionally(new AssertionError("stdout ended before \"" + marker + "\":\n" + read + stderr()));
+            } catch (IOException e) {
+                found.completeExceptionally(e);
+            }
+        });
+        return await(found, timeout, () -> "no \"" + marker + "\" on stdout within " + timeout + ":\n" + read + stderr());
+    }
+
+    /** Reads stdout until the program closes it; after {@code timeout} the program is killed, and what came is returned. */
+    public byte[] readToEnd(Duration timeout) {
+        CompletableFuture<byte[]> all = CompletableFuture.supplyAsync(() -> {
+            try {
+                return process.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, runnable -> Thread.ofPlatform().daemon().name("read-all-" + process.pid()).start(runnable));
+        try {
+            return all.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            close(); // ends the read: what the program wrote so far is returned
+            return await(all, Duration.ofSeconds(5), () -> "stdout did not end after the program was killed");
+        } catch (ExecutionException e) {
+            throw new AssertionError("reading stdout failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static boolean endsWith(byte[] bytes, byte[] suffix) {
+        if (bytes.length < suffix.length) return false;
+        return java.util.Arrays.equals(bytes, bytes.length - suffix.length, bytes.length, suffix, 0, suffix.length);
+    }
+
+    private static byte[] await(CompletableFuture<byte[]> future, Duration timeout, java.util.function.Supplier<String> why) {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(why.get());
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof AssertionError a ? a : new AssertionError("reading stdout failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -109,7 +176,9 @@ public final class ClientProcess implements AutoCloseable {
 
     /** What the program wrote to stderr; complete once it has exited. */
     public String stderr() {
-        return new String(stderr.getNow(new byte[0]), StandardCharsets.UTF_8);
+        // Once the program has exited its stderr ends too: wait briefly for the last of it.
+        byte[] bytes = process.isAlive() ? stderr.getNow(new byte[0]) : stderr.completeOnTimeout(new byte[0], 5, TimeUnit.SECONDS).join();
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     /** Kills the program (SIGTERM, then SIGKILL) and waits for it to be gone. */

@@ -111,11 +111,21 @@ public final class Tools {
         }
     }
 
+    /** Waits until something accepts connections on 127.0.0.1:{@code port} (a server process has started). */
+    public static void awaitListening(int port, java.time.Duration timeout) {
+        awaitListening(port, true, timeout);
+    }
+
     /** Waits until nothing accepts connections on 127.0.0.1:{@code port} any more (e.g. a listener was closed). */
     public static void awaitNotListening(int port, java.time.Duration timeout) {
+        awaitListening(port, false, timeout);
+    }
+
+    private static void awaitListening(int port, boolean listening, java.time.Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (isListening(port)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("port " + port + " still accepts after " + timeout);
+        while (isListening(port) != listening) {
+            if (System.nanoTime() > deadline)
+                throw new AssertionError("port " + port + (listening ? " accepts nothing" : " still accepts") + " after " + timeout);
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
