@@ -138,6 +138,8 @@ log "building tlsload and backend from $SHARED into bench/run/"
 bench_build_tools "$SHARED" "$R"
 log "building ActorTls (./actortls build; log: bench/run/build.log)"
 ./actortls build >"$R/build.log" 2>&1 || { tail -30 "$R/build.log" >&2; die "./actortls build failed"; }
+# The code measured is the code built now: a commit made while the run goes on does not change it.
+BUILT_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml pekko.hocon actortls || echo ' (with uncommitted changes)')"
 
 # ---------------------------------------------------------------------------------------------- 1. cross-node
 # bench/cluster.sh's own test 1 (its PKI, nodes, HAProxy pairs, sanity checks), into a directory of this run; first,
@@ -449,7 +451,7 @@ for s in actortls haproxy; do leak $s; done
   printf 'srv_cpus\t%s\n' "$SRV_CPUS"
   printf 'haproxy_nbthread\t%s\n' "$HA_NBTHREAD"
   printf 'cli_cpus\t%s\n' "$CLI_CPUS"
-  printf 'commit\t%s\n' "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src pom.xml pekko.hocon actortls || echo ' (with uncommitted changes)')"
+  printf 'commit\t%s\n' "$BUILT_COMMIT"
   printf 'params\thandshake tests: %s s at peak (%s connections), %s s at half load; bulk: %s s, %s connections x %s; idle: %s connections held %s s by a fresh instance per round after %s handshakes with a 1 KiB GET\n' \
     "$DUR" "$FULL_CONNS" "$HALF_DUR" "$BULK_DUR" "$BULK_CONNS" "$BULK_BYTES" "$IDLE_CONNS" "$IDLE_HOLD" "$IDLE_WARM"
   printf 'cal\t%s s per step, connection counts %s\n' "$CAL_DUR" "$CAL_STEPS"

@@ -284,6 +284,9 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
             overlay.put(id + ".shutdown-timeout", "365d");
             ids.add(id);
         }
+        // Every connection's lease passes the shard region and the shard of its pool entity: on the loop that also
+        // runs the gateway and the entities (NodeGuardian), these hops hand nothing over to another thread.
+        overlay.put("pekko.cluster.sharding.use-dispatcher", ids.get(0));
         return List.copyOf(ids);
     }
 

@@ -92,8 +92,9 @@ public final class NodeGuardian {
 
             Map<String, PoolSpec> poolSpecs = new LinkedHashMap<>();
             config.pools().forEach((name, pool) -> poolSpecs.put(name, pool.routing()));
-            // The gateway and the pool entities it talks to run on the first I/O loop, beside the connections: a
-            // lease then costs no thread hand-over there (and one wake-up of that loop from the others).
+            // The gateway, the shard regions (NodeConfig) and the pool entities run on the first I/O loop, beside
+            // the connections: a lease then costs no thread hand-over there (and one wake-up of that loop from the
+            // others).
             List<DispatcherSelector> ioLoops = config.ioDispatchers().stream().map(DispatcherSelector::fromConfig).toList();
             ClusterSharding.get(ctx.getSystem()).init(Entity.of(PoolEntity.TYPE, entity ->
                     PoolEntity.create(entity.getEntityId(), poolSpecs, selfAddress, config.log().statsInterval()))

@@ -305,7 +305,7 @@ public final class PoolEntity extends AbstractBehavior<PoolEntity.Command> {
         server.active++;
         granted++;
         countsChanged = true;
-        replyTo.tell(new PoolGateway.Picked(spec.name(), leaseId, server.spec, getContext().getSelf()));
+        replyTo.tell(new PoolGateway.Picked(spec.name(), leaseId, server.spec));
     }
 
     private void refuse(ActorRef<PoolGateway.Command> replyTo, long leaseId, Refusal reason) {

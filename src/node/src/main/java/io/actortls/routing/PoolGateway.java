@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -53,8 +52,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
     public record Abandon(ActorRef<?> owner) implements Command {}
 
     // From the pool entities.
-    /** @param entity the entity itself: later messages go to it directly, past the shard region */
-    public record Picked(String pool, long leaseId, ServerSpec server, ActorRef<PoolEntity.Command> entity) implements Command {}
+    public record Picked(String pool, long leaseId, ServerSpec server) implements Command {}
     public record Queued(String pool, long leaseId) implements Command {}
     public record Refused(String pool, long leaseId, PoolEntity.Refusal reason) implements Command {}
     public record ViewChanged(PoolView view) implements Command {}
@@ -69,7 +67,6 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
 
     // Internal.
     private record PickTimedOut(long leaseId) implements Command {}
-    private record EntityStopped(String pool, ActorRef<PoolEntity.Command> entity) implements Command {}
     private enum SyncLocalLeases implements Command { INSTANCE }
     private enum LogPicks implements Command { INSTANCE }
 
@@ -103,7 +100,6 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         final Balancer localBalancer;
         final Set<String> failing = new HashSet<>();   // servers whose last connect from here failed
         long localDecisions;
-        ActorRef<PoolEntity.Command> entity;           // once known; until then, and after it stops, the region
         final LatencyWindow pickLatency = new LatencyWindow();
 
         PoolState(PoolSpec spec) {
@@ -172,12 +168,6 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
                 })
                 .onMessage(PickTimedOut.class, this::onPickTimedOut)
                 .onMessage(Abandon.class, this::onAbandon)
-                .onMessage(EntityStopped.class, m -> {
-                    // Handed off or its node left: the region finds the next incarnation, which asks for our leases.
-                    PoolState pool = pools.get(m.pool());
-                    if (pool.entity == m.entity()) pool.entity = null;
-                    return this;
-                })
                 .onMessage(SyncLocalLeases.class, m -> syncWhileLocal())
                 .onMessage(LogPicks.class, m -> logPicks())
                 .build();
@@ -216,11 +206,6 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
             return this;
         }
         timers.cancel(m.leaseId());
-        PoolState pool = pools.get(m.pool());
-        if (!m.entity().equals(pool.entity)) {
-            pool.entity = m.entity();
-            getContext().watchWith(m.entity(), new EntityStopped(m.pool(), m.entity()));
-        }
         hold(m.leaseId(), p, m.server(), false);
         return this;
     }
@@ -248,7 +233,6 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
             getContext().getLog().warn("pool entity did not answer within {} ms: this node picks from its last view for {} s {}",
                     pool.spec.pickTimeout().toMillis(), LOCAL_DECISIONS_FOR.toSeconds(), kv("pool", p.pool()));
         pool.localUntilNanos = System.nanoTime() + LOCAL_DECISIONS_FOR.toNanos();
-        pool.entity = null; // the silent incarnation may be gone: the region knows where the pool lives now
         decideLocally(m.leaseId(), p, pool);
         return this;
     }
@@ -392,13 +376,7 @@ public final class PoolGateway extends AbstractBehavior<PoolGateway.Command> {
         return leases;
     }
 
-    /**
-     * The pool's entity: directly once a grant has named it, which saves the region's and the shard's hops on
-     * every lease; through the region before that. Messages to an incarnation that has just stopped are lost, and
-     * the next one rebuilds its counts from every gateway's leases (Resync).
-     */
-    private RecipientRef<PoolEntity.Command> entity(String pool) {
-        ActorRef<PoolEntity.Command> known = pools.get(pool).entity;
-        return known != null ? known : sharding.entityRefFor(PoolEntity.TYPE, pool);
+    private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<PoolEntity.Command> entity(String pool) {
+        return sharding.entityRefFor(PoolEntity.TYPE, pool);
     }
 }
