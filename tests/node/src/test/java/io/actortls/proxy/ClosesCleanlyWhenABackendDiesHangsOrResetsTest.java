@@ -84,7 +84,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
     }
 
     @Test
-    void aBackendKilledMidResponseEndsInCloseNotify() {
+    void aBackendKilledMidResponseEndsInCloseNotify() throws Exception {
         double before = closed("backend-closed");
         try (HoldingClient client = HoldingClient.open(pki.caCertificate(), "dies.test", port, 600, "-v")) {
             assertEquals("dying", client.awaitServer(Duration.ofSeconds(15)));
@@ -99,39 +99,44 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
             assertEquals(CURL_PARTIAL, exit, "the response was cut short, cleanly: " + stderr);
             assertTrue(stderr.contains(CLOSE_NOTIFY), "a clean TLS close: " + stderr);
         }
-        assertClosedWith("dies", "backend-closed", before);
-        assertServerDown("dies", "dying");
-        assertNothingHeld("dies");
+        assertAftermath("dies", "dying", "backend-closed", before);
     }
 
     @Test
-    void aBackendThatAcceptsButNeverAnswersIsClosedAtTheBackendIdleTimeout() {
+    void aBackendThatAcceptsButNeverAnswersIsClosedAtTheBackendIdleTimeout() throws Exception {
         double before = closed("idle-backend");
-        long start = System.nanoTime();
-        Curl.Response response = Curl.get(pki.caCertificate(), "hangs.test", port, "/", "-v", "--max-time", "30");
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        System.out.println("backend hung: curl exit " + response.exitCode() + " after " + took.toMillis() + " ms");
-        assertEquals(CURL_EMPTY_REPLY, response.exitCode(), response.describe());
-        assertTrue(response.stderr().contains(CLOSE_NOTIFY), "a clean TLS close: " + response.describe());
+        Duration took = requestEndingInCloseNotify("hangs.test");
         assertTrue(took.compareTo(BACKEND_IDLE) >= 0 && took.compareTo(BACKEND_IDLE.plusSeconds(5)) < 0,
                 "closed at the backend-idle timeout (" + BACKEND_IDLE.toMillis() + " ms), not after " + took.toMillis() + " ms");
         assertTrue(hanging.failedConnections() >= 1, "the request reached the hanging backend");
-        assertClosedWith("hangs", "idle-backend", before);
-        assertServerDown("hangs", "hanging");
-        assertNothingHeld("hangs");
+        assertAftermath("hangs", "hanging", "idle-backend", before);
     }
 
     @Test
-    void aBackendThatResetsEndsInCloseNotify() {
+    void aBackendThatResetsEndsInCloseNotify() throws Exception {
         double before = closed("backend-reset");
-        Curl.Response response = Curl.get(pki.caCertificate(), "resets.test", port, "/", "-v", "--max-time", "20");
-        System.out.println("backend reset: curl exit " + response.exitCode());
+        requestEndingInCloseNotify("resets.test");
+        assertTrue(resetting.failedConnections() >= 1, "the request reached the resetting backend");
+        assertAftermath("resets", "resetting", "backend-reset", before);
+    }
+
+    /** One request whose backend fails: no HTTP response, but close_notify; returns how long it took. */
+    private Duration requestEndingInCloseNotify(String host) {
+        long start = System.nanoTime();
+        Curl.Response response = Curl.get(pki.caCertificate(), host, port, "/", "-v", "--max-time", "30");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        System.out.println(host + ": curl exit " + response.exitCode() + " after " + took.toMillis() + " ms");
         assertEquals(CURL_EMPTY_REPLY, response.exitCode(), response.describe());
         assertTrue(response.stderr().contains(CLOSE_NOTIFY), "a clean TLS close: " + response.describe());
-        assertTrue(resetting.failedConnections() >= 1, "the request reached the resetting backend");
-        assertClosedWith("resets", "backend-reset", before);
-        assertServerDown("resets", "resetting");
-        assertNothingHeld("resets");
+        return took;
+    }
+
+    /** The close counted under its reason, the server taken down, nothing left held. */
+    private void assertAftermath(String pool, String server, String reason, double closedBefore)
+            throws InterruptedException {
+        assertClosedWith(pool, reason, closedBefore);
+        assertServerDown(pool, server);
+        assertNothingHeld(pool);
     }
 
     /** The access log's record for the vhost and the reason's counter, one more than {@code before}. */
@@ -148,7 +153,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
     }
 
     /** Health checks take the server down; the CLI shows it. */
-    private void assertServerDown(String pool, String server) {
+    private void assertServerDown(String pool, String server) throws InterruptedException {
         awaitHealth(pool, "down", Duration.ofSeconds(10));
         Cli.Result show = Cli.against(management, Hocon.MANAGEMENT_TOKEN, "pools", "show", pool, "--json");
         assertEquals(0, show.exitCode(), show.toString());
@@ -158,14 +163,14 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         System.out.println(pool + ": " + server + " down (" + detail.path("healthReason").asText() + ")");
     }
 
-    private void awaitHealth(String pool, String health, Duration timeout) {
+    private void awaitHealth(String pool, String health, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             ManagementApi.Answer answer = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/pools/" + pool);
             last = answer.body();
             if (answer.status() == 200 && health.equals(answer.json().path("servers").get(0).path("health").asText())) return;
-            sleep(100);
+            Thread.sleep(100);
         }
         throw new AssertionError("the server of pool " + pool + " was not " + health + " within " + timeout + ": " + last);
     }
@@ -174,13 +179,13 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
      * No connection left: none open by the connections API or the listener's count, none counted by the pool,
      * and no OpenSSL connection object alive in the node's process.
      */
-    private void assertNothingHeld(String pool) {
+    private void assertNothingHeld(String pool) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         Map<String, Double> metrics = Map.of();
         while (System.nanoTime() < deadline) {
             metrics = ManagementApi.metrics(management, Hocon.MANAGEMENT_TOKEN);
             if (metrics.get("actortls_tls_connections_live") == 0.0 && metrics.get("actortls_connections_open") == 0.0) break;
-            sleep(100);
+            Thread.sleep(100);
         }
         assertEquals(0.0, metrics.get("actortls_tls_connections_live"), "OpenSSL connections alive: " + metrics);
         assertEquals(0.0, metrics.get("actortls_connections_open"), "connections open: " + metrics);
@@ -193,14 +198,5 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         JsonNode view = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/pools/" + pool).json();
         for (JsonNode server : view.path("servers"))
             assertEquals(0, server.path("connections").asInt(), "pool counts: " + view);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }
