@@ -28,7 +28,15 @@ public final class LocalCluster {
     static final int FIRST_MANAGEMENT_PORT = 7626;
     static final int BACKENDS = 3;
 
+    /** Node i listens on each first port + i - 1. */
+    record Ports(int firstTls, int firstCluster, int firstManagement) {}
+
     public static int run(String[] args) {
+        return run(args, new Ports(FIRST_TLS_PORT, FIRST_CLUSTER_PORT, FIRST_MANAGEMENT_PORT));
+    }
+
+    /** As the command, on other ports: tests must not take the documented ones from a person's running cluster. */
+    static int run(String[] args, Ports ports) {
         int nodes = 3;
         String algorithm = "roundrobin";
         for (int i = 0; i < args.length; i++) {
@@ -58,27 +66,29 @@ public final class LocalCluster {
                 processes.add(DemoSetup.startBackend(server.name(), Integer.parseInt(server.address().split(":")[1])));
                 servers.add(server);
             }
-            String seed = "127.0.0.1:" + FIRST_CLUSTER_PORT;
+            String seed = "127.0.0.1:" + ports.firstCluster();
             Path dir = home.resolve("local-cluster");
             Files.createDirectories(dir);
             for (int i = 1; i <= nodes; i++) {
                 ClusterCertificates.NodeStores stores = ClusterCertificates.ensure(home, i);
                 Path config = dir.resolve("node-" + i + ".hocon");
                 Files.writeString(config, DemoSetup.nodeConfig(vhosts, servers, algorithm,
-                        FIRST_TLS_PORT + i - 1, FIRST_CLUSTER_PORT + i - 1, FIRST_MANAGEMENT_PORT + i - 1, List.of(seed), stores));
+                        ports.firstTls() + i - 1, ports.firstCluster() + i - 1, ports.firstManagement() + i - 1,
+                        List.of(seed), stores));
                 processes.add(startNode(i, config));
             }
             System.out.printf("""
                     ActorTls local cluster: %d nodes, TLS on 127.0.0.1:%d..%d, management API on 127.0.0.1:%d..%d
                       pool demo (%s): %s
-                      try:  curl --cacert .actortls/ca.crt https://localhost:8443/
-                            curl --cacert .actortls/ca.crt https://localhost:8443/hold?s=30
+                      try:  curl --cacert .actortls/ca.crt https://localhost:%d/
+                            curl --cacert .actortls/ca.crt https://localhost:%d/hold?s=30
                             ./actortls cluster show          (token: .actortls/management.token)
                             ./actortls connect 127.0.0.1:%d
                       stop: Ctrl-C
-                    %n""", nodes, FIRST_TLS_PORT, FIRST_TLS_PORT + nodes - 1, FIRST_MANAGEMENT_PORT,
-                    FIRST_MANAGEMENT_PORT + nodes - 1, algorithm, servers.stream()
-                    .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList(), FIRST_MANAGEMENT_PORT);
+                    %n""", nodes, ports.firstTls(), ports.firstTls() + nodes - 1, ports.firstManagement(),
+                    ports.firstManagement() + nodes - 1, algorithm, servers.stream()
+                    .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList(), ports.firstTls(),
+                    ports.firstTls(), ports.firstManagement());
             for (Process p : processes) p.waitFor();
             return 0;
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.actortls.metrics;
 import io.actortls.proxy.CloseReason;
 import io.actortls.session.SessionServices;
 import io.actortls.session.SessionStats;
+import io.actortls.tls.TlsConnection;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -82,6 +83,11 @@ public final class NodeMetrics {
                 .help("Client connections accepted by this node's listeners").withoutExemplars().register(registry);
         open = Gauge.builder().name("actortls_connections_open")
                 .help("Client connections open on this node").withoutExemplars().register(registry);
+        // Read from the TLS binding's own count when scraped: a connection that ended without freeing its SSL
+        // shows here as more than actortls_connections_open.
+        GaugeWithCallback.builder().name("actortls_tls_connections_live")
+                .help("OpenSSL connections (SSL with its BIOs) allocated and not yet freed, in this process")
+                .callback(cb -> cb.call(TlsConnection.liveCount())).register(registry);
         Counter closeCounter = Counter.builder().name("actortls_connections_closed_total")
                 .help("Client connections closed, by reason (see CloseReason in the docs)")
                 .labelNames("reason").withoutExemplars().register(registry);

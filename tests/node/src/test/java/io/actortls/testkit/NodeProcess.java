@@ -95,7 +95,12 @@ public final class NodeProcess implements AutoCloseable {
     /** Starts a node and waits until every listener is bound. */
     public static NodeProcess startReady(Path dir, String hocon) {
         NodeProcess node = start(dir, hocon);
-        node.awaitReady(Duration.ofSeconds(30));
+        try {
+            node.awaitReady(Duration.ofSeconds(30));
+        } catch (RuntimeException | Error e) {
+            node.close(); // nobody else holds it yet: it would outlive the test
+            throw e;
+        }
         return node;
     }
 
