@@ -93,6 +93,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // The node is stopping and its drain deadline has passed.
     enum DrainDeadlinePassed implements Command { INSTANCE }
 
+    // The listener is full and a client waits: close if still in the handshake, else tell it Listener.NotPreempted.
+    enum PreemptIfInHandshake implements Command { INSTANCE }
+
     /**
      * What the connection needs from its listener.
      *
@@ -214,6 +217,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 })
                 .onMessage(DrainDeadlinePassed.class, m -> step(() -> close(CloseReason.SHUTDOWN,
                         "still open at the node's drain deadline")))
+                .onMessage(PreemptIfInHandshake.class, m -> {
+                    if (closeReason == null && !tls.handshakeDone())
+                        return step(() -> close(CloseReason.HANDSHAKE_PREEMPTED,
+                                "the listener was at max-connections with clients waiting"));
+                    listener.tell(new Listener.NotPreempted(getContext().getSelf()));
+                    return this;
+                })
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     client.abort();
                     if (backendSocket != null) backendSocket.abort();
