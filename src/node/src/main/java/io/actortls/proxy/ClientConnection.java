@@ -160,6 +160,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private boolean backendConnected;
     private CloseReason firstToEnd;          // CLIENT_CLOSED or BACKEND_CLOSED, whichever side finished first
     private boolean fetchingSession;         // the handshake is paused while the cluster looks for a session
+    private final FirstRecord firstRecord = new FirstRecord(); // the handshake starts once it has arrived
 
     private CloseReason closeReason;         // non-null once closing
     private String closeDetail;
@@ -275,6 +276,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             settings.metrics().clientIn(n);
             lastClientActivityNanos = System.nanoTime();
             tls.receive(loop.buffer().asSlice(0, n));
+            if (!firstRecord.arrived()) firstRecord.add(loop.buffer(), n);
         }
     }
 
@@ -391,6 +393,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     /** @return true once the handshake is complete and a backend connection has been started */
     private boolean continueHandshake() {
         if (fetchingSession) return false;
+        if (!firstRecord.arrived()) { // see FirstRecord: OpenSSL's buffers only for a whole ClientHello
+            if (clientEnded) close(CloseReason.HANDSHAKE_ABORTED, null);
+            return false;
+        }
         HandshakeProgress progress;
         try {
             progress = tls.handshake();
