@@ -143,13 +143,7 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Resident set size of the node process, in KiB, from /proc. */
     public long rssKib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        throw new IllegalStateException("no VmRSS for pid " + process.pid());
+        return ProcessFigures.rssKib(process.pid());
     }
 
     public String stderrText() {
