@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 10,000 half-open connections: 5,000 clients connect and send nothing, 5,000 send half a real ClientHello and
  * stop. The node holds them all in bounded memory (RSS and live heap per connection, measured), keeps serving other
  * clients, closes every one of them at the handshake timeout (handshake-timeout), and afterwards holds as many file
- * descriptors as before.
+ * descriptors as before. A second 10,000 (on a listener with a shorter handshake timeout) reuse the memory the
+ * first ones freed: nothing is left behind per connection.
  *
  * <p>The node runs with a fixed, pre-touched heap ({@code -Xms512m -XX:+AlwaysPreTouch}) and G1, as bench/soak.sh
  * runs it, so its RSS grows only with native memory (OpenSSL's objects, thread stacks, code); the heap is measured
@@ -52,6 +53,9 @@ class BoundsMemoryFor10000HalfOpenConnectionsTest {
      */
     private static final long HEAP_PER_CONNECTION_BOUND = 6 * 1024;
     private static final int FD_SLACK = 20;
+    private static final Duration QUICK_HANDSHAKE_TIMEOUT = Duration.ofSeconds(5);
+    /** RSS growth allowed over the second 10,000, which should need nothing the first ones had not freed. */
+    private static final long SECOND_WAVE_RSS_GROWTH_BOUND_KIB = ALL;
 
     @TempDir
     Path dir;
@@ -64,8 +68,10 @@ class BoundsMemoryFor10000HalfOpenConnectionsTest {
         byte[] half = Arrays.copyOf(clientHello, clientHello.length / 2);
         assertTrue(ProcessFigures.openFilesLimit(ProcessHandle.current().pid()) >= ALL + 2000,
                 "this test needs ~12,000 open files per process: raise the hard limit (ulimit -Hn)");
+        int quickPort = Tools.freePort();
         try (BackendProcess backend = BackendProcess.start()) {
             Hocon hocon = new Hocon(port)
+                    .listener("quick", quickPort, "timeouts { handshake = " + QUICK_HANDSHAKE_TIMEOUT.toSeconds() + "s }")
                     .vhost("localhost", pki.issue("localhost", TestPki.KeyType.EC_P256, "localhost"),
                             List.of("localhost"), List.of(), backend.address())
                     .with("listener-defaults.max-connections = " + (ALL + 1000))
@@ -124,7 +130,13 @@ class BoundsMemoryFor10000HalfOpenConnectionsTest {
                 awaitOpenOnTheNode(api, 0);
                 assertEquals(ALL, api.metric("actortls_connections_closed_total{reason=\"handshake-timeout\"}"));
                 Figures after = awaitDescriptorsBackTo(pid, base.fds + FD_SLACK);
-                System.out.printf("half-open: after all closed %s%n", after);
+
+                secondWave(quickPort, half, api);
+                Figures afterSecond = awaitDescriptorsBackTo(pid, base.fds + FD_SLACK);
+                System.out.printf("half-open: after all closed %s; after 10,000 more %s%n", after, afterSecond);
+                assertTrue(afterSecond.rssKib - after.rssKib < SECOND_WAVE_RSS_GROWTH_BOUND_KIB, "RSS grew from " + after
+                        + " to " + afterSecond + " over a second 10,000 half-open connections");
+                assertTrue(afterSecond.heapKib - base.heapKib < 5 * 1024, "live heap " + base + " before, " + afterSecond + " after");
             }
         }
     }
@@ -153,6 +165,17 @@ class BoundsMemoryFor10000HalfOpenConnectionsTest {
             silent.awaitOpen(300, Duration.ofSeconds(20));
             halfHello.awaitOpen(300, Duration.ofSeconds(20));
         }
+    }
+
+    /** 10,000 more on the quick listener: opened, then all closed by the node at its handshake timeout. */
+    private static void secondWave(int port, byte[] half, ManagementApi api) {
+        try (SocketSwarm silent = SocketSwarm.to(port, SILENT).from("127.0.0.70").start();
+             SocketSwarm halfHello = SocketSwarm.to(port, HALF_HELLO).from("127.0.0.71").greeting(half).start()) {
+            silent.awaitClosedByNode(SILENT, QUICK_HANDSHAKE_TIMEOUT.plusSeconds(60));
+            halfHello.awaitClosedByNode(HALF_HELLO, QUICK_HANDSHAKE_TIMEOUT.plusSeconds(30));
+        }
+        awaitOpenOnTheNode(api, 0);
+        assertEquals(2 * ALL, api.metric("actortls_connections_closed_total{reason=\"handshake-timeout\"}"));
     }
 
     private static void awaitOpenOnTheNode(ManagementApi api, int expected) {
