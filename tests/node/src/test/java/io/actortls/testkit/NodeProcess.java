@@ -92,10 +92,15 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    /** Starts a node and waits until every listener is bound. */
+    /** Starts a node and waits until every listener is bound; a node that does not get there is stopped. */
     public static NodeProcess startReady(Path dir, String hocon) {
         NodeProcess node = start(dir, hocon);
-        node.awaitReady(Duration.ofSeconds(30));
+        try {
+            node.awaitReady(Duration.ofSeconds(30));
+        } catch (RuntimeException | Error e) {
+            node.close(); // nobody else holds it: left running, it would outlive the test JVM
+            throw e;
+        }
         return node;
     }
 
