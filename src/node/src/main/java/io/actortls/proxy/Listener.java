@@ -79,8 +79,8 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
     /**
      * Clients accepted per readiness event at most, so that a flood does not hold up the loop's connections; also
-     * the most connections asked to make room at once while full (one at a time, a backlog of thousands would take
-     * thousands of round trips to the connections' loops).
+     * the most connections asked to make room at once while full (asked one at a time, a backlog of thousands would
+     * wait for as many round trips to the connections' loops).
      */
     private static final int ACCEPTS_PER_EVENT = 64;
     /** After a failed accept (e.g. out of file descriptors): try again after this, not in a busy loop. */
