@@ -80,8 +80,10 @@ final class ClusterCommand {
     }
 
     @Command(name = "tail", description = "Print membership events as they happen (the current members first).")
-    int tail(@Option(names = "--count", paramLabel = "N", description = "stop after N events") Integer count,
-             @Option(names = "--for", paramLabel = "SECONDS", description = "stop after this many seconds") Long seconds) {
+    int tail(@Option(names = "--count", paramLabel = "N", converter = Arguments.Positive.class,
+                     description = "stop after N events") Integer count,
+             @Option(names = "--for", paramLabel = "SECONDS", converter = Arguments.Positive.class,
+                     description = "stop after this many seconds") Integer seconds) {
         int[] seen = {0};
         root.client().stream("/cluster/events", Duration.ofSeconds(seconds == null ? Long.MAX_VALUE / 4_000_000_000L : seconds), e -> {
             if (root.json()) root.output().line(e.toString());

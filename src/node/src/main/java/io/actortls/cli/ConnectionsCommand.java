@@ -18,7 +18,8 @@ final class ConnectionsCommand {
     enum By { age, bytes }
 
     @Command(name = "top", description = "The open client connections first by age (oldest first) or bytes (most first).")
-    int top(@Option(names = "-n", paramLabel = "N", defaultValue = "10", description = "how many (default 10)") int n,
+    int top(@Option(names = "-n", paramLabel = "N", defaultValue = "10", converter = Arguments.Positive.class,
+                    description = "how many (default 10)") int n,
             @Option(names = "--by", paramLabel = "age|bytes", defaultValue = "age",
                     description = "order: ${COMPLETION-CANDIDATES} (default age)") By by) {
         JsonNode answer = root.client().get("/connections/top", "n", Integer.toString(n), "by", by.name());

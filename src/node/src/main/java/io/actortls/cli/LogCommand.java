@@ -15,7 +15,8 @@ final class LogCommand {
     ActorTlsCli root;
 
     @Command(name = "peek", description = "The node's last log lines (kept in memory: actortls.log.memory-lines).")
-    int peek(@Option(names = "-n", paramLabel = "N", defaultValue = "50", description = "how many lines (default 50)") int n) {
+    int peek(@Option(names = "-n", paramLabel = "N", defaultValue = "50", converter = Arguments.Positive.class,
+            description = "how many lines (default 50)") int n) {
         JsonNode lines = root.client().get("/log/peek", "n", String.valueOf(n));
         if (root.json()) root.output().json(lines);
         else lines.forEach(line -> root.output().line(line.asText()));

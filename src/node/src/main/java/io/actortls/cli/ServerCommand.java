@@ -17,9 +17,10 @@ final class ServerCommand {
 
     @Command(name = "add", description = "Add a server to a pool.")
     int add(@Parameters(paramLabel = "POOL") String pool, @Parameters(paramLabel = "NAME") String name,
-            @Parameters(paramLabel = "HOST:PORT") String address,
-            @Option(names = "--weight", paramLabel = "W", defaultValue = "1", description = "1-1000 (default 1)") int weight,
-            @Option(names = "--max-connections", paramLabel = "M", defaultValue = "0",
+            @Parameters(paramLabel = "HOST:PORT", converter = Arguments.HostPort.class) String address,
+            @Option(names = "--weight", paramLabel = "W", defaultValue = "1", converter = Arguments.Weight.class,
+                    description = "1-1000 (default 1)") int weight,
+            @Option(names = "--max-connections", paramLabel = "M", defaultValue = "0", converter = Arguments.NotNegative.class,
                     description = "open connections across the cluster; 0: no limit (default)") int maxConnections) {
         return done(root.client().post(servers(pool), "name", name, "address", address, "weight",
                 Integer.toString(weight), "max-connections", Integer.toString(maxConnections)));
@@ -32,7 +33,7 @@ final class ServerCommand {
 
     @Command(name = "weight", description = "Set a server's weight (1-1000).")
     int weight(@Parameters(paramLabel = "POOL") String pool, @Parameters(paramLabel = "NAME") String name,
-               @Parameters(paramLabel = "W") int weight) {
+               @Parameters(paramLabel = "W", converter = Arguments.Weight.class) int weight) {
         return done(root.client().put(server(pool, name) + "/weight", "value", Integer.toString(weight)));
     }
 

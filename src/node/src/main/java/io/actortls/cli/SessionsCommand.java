@@ -31,7 +31,8 @@ final class SessionsCommand {
 
     @Command(name = "lookup", description = "Sessions whose ID starts with PREFIX (at least 4 hex digits): metadata only.")
     int lookup(@Parameters(paramLabel = "PREFIX", description = "hex digits of a session ID") String prefix,
-               @Option(names = "--limit", paramLabel = "N", description = "list at most N sessions (default 100)") Integer limit) {
+               @Option(names = "--limit", paramLabel = "N", converter = Arguments.Positive.class,
+                       description = "list at most N sessions (default 100)") Integer limit) {
         JsonNode answer = root.client().get("/sessions/lookup", "prefix", prefix, "limit", limit == null ? null : limit.toString());
         if (root.json()) {
             root.output().json(answer);

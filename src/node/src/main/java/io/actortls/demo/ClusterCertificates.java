@@ -25,6 +25,8 @@ public final class ClusterCertificates {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--dir") && i + 1 < args.length) home = Path.of(args[++i]);
             else if (args[i].equals("--nodes") && i + 1 < args.length && args[i + 1].matches("[1-9][0-9]?")) nodes = Integer.parseInt(args[++i]);
+            else if (args[i].equals("--nodes")) return io.actortls.node.Main.usage("--nodes must be 1-99"
+                    + (i + 1 < args.length ? ", not " + args[i + 1] : ""));
             else return io.actortls.node.Main.usage("unknown argument for cluster-certs: " + args[i]);
         }
         try {

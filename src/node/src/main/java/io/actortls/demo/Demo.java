@@ -22,6 +22,7 @@ public final class Demo {
         String backend = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--backend") && i + 1 < args.length) backend = args[++i];
+            else if (args[i].equals("--backend")) return Main.usage("--backend needs HOST:PORT");
             else return Main.usage("unknown argument for demo: " + args[i]);
         }
         Path home = DemoSetup.home();

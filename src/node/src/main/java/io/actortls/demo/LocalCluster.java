@@ -38,15 +38,19 @@ public final class LocalCluster {
     /** As the command, on other ports: tests must not take the documented ones from a person's running cluster. */
     static int run(String[] args, Ports ports) {
         int nodes = 3;
+        String nodesText = "3";
         String algorithm = "roundrobin";
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--nodes") && i + 1 < args.length) {
+            if ((args[i].equals("--nodes") || args[i].equals("--algorithm")) && i + 1 == args.length)
+                return Main.usage(args[i] + " needs a value");
+            if (args[i].equals("--nodes")) {
+                nodesText = args[++i];
                 try {
-                    nodes = Integer.parseInt(args[++i]);
+                    nodes = Integer.parseInt(nodesText);
                 } catch (NumberFormatException e) {
                     nodes = -1;
                 }
-            } else if (args[i].equals("--algorithm") && i + 1 < args.length) {
+            } else if (args[i].equals("--algorithm")) {
                 algorithm = args[++i];
                 if (Algorithm.fromLabel(algorithm).isEmpty())
                     return Main.usage("--algorithm must be roundrobin, leastconn or source, not " + algorithm);
@@ -54,7 +58,7 @@ public final class LocalCluster {
                 return Main.usage("unknown argument for local-cluster: " + args[i]);
             }
         }
-        if (nodes < 1 || nodes > 20) return Main.usage("--nodes must be between 1 and 20");
+        if (nodes < 1 || nodes > 20) return Main.usage("--nodes must be between 1 and 20, not " + nodesText);
         Path home = DemoSetup.home();
         List<Process> processes = new ArrayList<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(processes), "stop-local-cluster"));

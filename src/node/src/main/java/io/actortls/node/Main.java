@@ -113,8 +113,10 @@ public final class Main {
         Path file = null;
         List<String> seeds = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--config") && i + 1 < args.length) file = Path.of(args[++i]);
-            else if (args[i].equals("--seed") && i + 1 < args.length) seeds.add(args[++i]);
+            boolean valued = args[i].equals("--config") || args[i].equals("--seed");
+            if (valued && i + 1 == args.length) return usage(args[i] + " needs a value");
+            if (args[i].equals("--config")) file = Path.of(args[++i]);
+            else if (args[i].equals("--seed")) seeds.add(args[++i]);
             else return usage("unknown argument for node: " + args[i]);
         }
         return runNode(file, seeds);

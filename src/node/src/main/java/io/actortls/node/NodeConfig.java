@@ -38,9 +38,13 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                          Tickets tickets, Management management, Logging log, Shutdown shutdown,
                          List<String> ioDispatchers, Config pekko) {
 
-    /** @param timeouts the node's timeouts with this listener's overrides */
+    /**
+     * @param preemptHandshakesAfter at max-connections with clients waiting, a connection still in its handshake
+     *                               this long is closed to make room; zero: never
+     * @param timeouts the node's timeouts with this listener's overrides
+     */
     public record Listener(String key, String name, String host, int port, int maxConnections, int backlog,
-                           Timeouts timeouts) {}
+                           Duration preemptHandshakesAfter, Timeouts timeouts) {}
 
     /**
      * @param pool      the pool its connections go to
@@ -163,7 +167,8 @@ public record NodeConfig(List<Listener> listeners, TlsSettings tls, List<Virtual
                 throw new ConfigurationException(key + ".port", host + ":" + port + " is used by another listener");
             Config overrides = overrides(l, key, Set.of("handshake", "client-idle", "lifetime", "tcp-keepalive"));
             listeners.add(new Listener(key, name, host, port, positive(l, "max-connections", key),
-                    positive(l, "backlog", key), timeouts(globalTimeouts, overrides, key + ".timeouts")));
+                    positive(l, "backlog", key), nonNegative(l, "preempt-handshakes-after", key),
+                    timeouts(globalTimeouts, overrides, key + ".timeouts")));
         }
 
         TlsSettings tls = tlsSettings(c.getConfig("tls"));

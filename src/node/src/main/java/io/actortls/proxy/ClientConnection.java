@@ -93,6 +93,9 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     // The node is stopping and its drain deadline has passed.
     enum DrainDeadlinePassed implements Command { INSTANCE }
 
+    // The listener is full and a client waits: close if still in the handshake, else tell it Listener.NotPreempted.
+    enum PreemptIfInHandshake implements Command { INSTANCE }
+
     /**
      * What the connection needs from its listener.
      *
@@ -157,6 +160,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     private boolean backendConnected;
     private CloseReason firstToEnd;          // CLIENT_CLOSED or BACKEND_CLOSED, whichever side finished first
     private boolean fetchingSession;         // the handshake is paused while the cluster looks for a session
+    private final FirstRecord firstRecord = new FirstRecord(); // the handshake starts once it has arrived
 
     private CloseReason closeReason;         // non-null once closing
     private String closeDetail;
@@ -214,6 +218,13 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
                 })
                 .onMessage(DrainDeadlinePassed.class, m -> step(() -> close(CloseReason.SHUTDOWN,
                         "still open at the node's drain deadline")))
+                .onMessage(PreemptIfInHandshake.class, m -> {
+                    if (closeReason == null && !tls.handshakeDone())
+                        return step(() -> close(CloseReason.HANDSHAKE_PREEMPTED,
+                                "the listener was at max-connections with clients waiting"));
+                    listener.tell(new Listener.NotPreempted(getContext().getSelf()));
+                    return this;
+                })
                 .onMessage(LingerExpired.class, m -> step(() -> {
                     client.abort();
                     if (backendSocket != null) backendSocket.abort();
@@ -265,6 +276,7 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
             settings.metrics().clientIn(n);
             lastClientActivityNanos = System.nanoTime();
             tls.receive(loop.buffer().asSlice(0, n));
+            if (!firstRecord.arrived()) firstRecord.add(loop.buffer(), n);
         }
     }
 
@@ -381,6 +393,10 @@ public final class ClientConnection extends AbstractBehavior<ClientConnection.Co
     /** @return true once the handshake is complete and a backend connection has been started */
     private boolean continueHandshake() {
         if (fetchingSession) return false;
+        if (!firstRecord.arrived()) { // see FirstRecord: OpenSSL's buffers only for a whole ClientHello
+            if (clientEnded) close(CloseReason.HANDSHAKE_ABORTED, null);
+            return false;
+        }
         HandshakeProgress progress;
         try {
             progress = tls.handshake();

@@ -14,6 +14,11 @@ public enum CloseReason {
     HANDSHAKE_ABORTED("handshake-aborted"),
     /** The handshake did not finish within timeouts.handshake. */
     HANDSHAKE_TIMEOUT("handshake-timeout"),
+    /**
+     * The listener was at max-connections with clients waiting, and this was its oldest connection still in its
+     * handshake after preempt-handshakes-after: closed to make room.
+     */
+    HANDSHAKE_PREEMPTED("handshake-preempted"),
     /** Not TLS, a TLS protocol violation, or a handshake OpenSSL refused (version, cipher, SNI). */
     PROTOCOL_ERROR("protocol-error"),
     /** No bytes from or to the client within timeouts.client-idle. */

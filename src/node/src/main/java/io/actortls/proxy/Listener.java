@@ -12,6 +12,7 @@ import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +33,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * kernel's backlog), counts
  * every close by {@link CloseReason}, and stops each connection actor once it has reported. A connection that
  * dies without reporting is counted as {@link CloseReason#INTERNAL_ERROR}; no failure reaches another connection.
+ *
+ * <p>At {@code max-connections}, clients waiting in the backlog may take the place of connections that have been
+ * in their handshake for {@code preempt-handshakes-after}: the listener asks the oldest of them to close
+ * ({@link CloseReason#HANDSHAKE_PREEMPTED}) and accepts a waiting client for each that has, so the node never holds
+ * more than {@code max-connections}, and clients that never finish a handshake cannot keep others out.
  */
 public final class Listener extends AbstractBehavior<Listener.Command> {
 
@@ -41,6 +47,9 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     enum RetryAccept implements Command { INSTANCE }
     record ConnectionClosed(ActorRef<ClientConnection.Command> connection, CloseReason reason) implements Command {}
     record ConnectionTerminated(ActorRef<ClientConnection.Command> connection) implements Command {}
+    /** The answer of a connection asked to make room that had finished its handshake (or was already closing). */
+    record NotPreempted(ActorRef<ClientConnection.Command> connection) implements Command {}
+    enum PreemptionDue implements Command { INSTANCE }
     enum LogStats implements Command { INSTANCE }
     enum DrainDeadline implements Command { INSTANCE }
 
@@ -68,7 +77,11 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     public record Ready(String listener, String address) implements Status {}
     public record Failed(String listener, String address, Throwable cause) implements Status {}
 
-    /** Clients accepted per readiness event at most, so that a flood does not hold up the loop's connections. */
+    /**
+     * Clients accepted per readiness event at most, so that a flood does not hold up the loop's connections; also
+     * the most connections asked to make room at once while full (asked one at a time, a backlog of thousands would
+     * wait for as many round trips to the connections' loops).
+     */
     private static final int ACCEPTS_PER_EVENT = 64;
     /** After a failed accept (e.g. out of file descriptors): try again after this, not in a busy loop. */
     private static final Duration ACCEPT_RETRY = Duration.ofMillis(100);
@@ -96,6 +109,14 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     private final ClientConnection.Settings settings;
     private final ActorRef<Status> parent;
     private final Set<ActorRef<ClientConnection.Command>> open = new HashSet<>();
+    /**
+     * With preemption on: the open connections not yet asked to make room, oldest first, with their accept time
+     * (System.nanoTime). Whether one is still in its handshake is known only by asking it, which happens only when
+     * the listener is full, and once per connection at most.
+     */
+    private final LinkedHashMap<ActorRef<ClientConnection.Command>, Long> preemptable = new LinkedHashMap<>();
+    /** Connections asked to make room that have not answered yet; nothing is accepted beyond the limit meanwhile. */
+    private final Set<ActorRef<ClientConnection.Command>> preempting = new HashSet<>();
     private final Map<CloseReason, Long> closed = new EnumMap<>(CloseReason.class);
     private long accepted;
     private final List<DispatcherSelector> ioLoops;
@@ -145,6 +166,15 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
                 })
                 .onMessage(ConnectionClosed.class, this::onConnectionClosed)
                 .onMessage(ConnectionTerminated.class, this::onConnectionTerminated)
+                .onMessage(NotPreempted.class, m -> {
+                    preempting.remove(m.connection());
+                    acceptMore();
+                    return this;
+                })
+                .onMessage(PreemptionDue.class, m -> {
+                    acceptMore();
+                    return this;
+                })
                 .onMessage(StopAccepting.class, this::onStopAccepting)
                 .onMessage(Drain.class, this::onDrain)
                 .onMessage(DrainDeadline.class, m -> {
@@ -209,6 +239,12 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
     }
 
     private Behavior<Command> onAcceptable() {
+        if (!stopping && open.size() >= config.maxConnections()) {
+            // We listen while full only when a connection can make room: a client waits in the backlog.
+            if (canPreempt()) preemptOldest();
+            acceptMore();
+            return this;
+        }
         for (int i = 0; i < ACCEPTS_PER_EVENT && !stopping && open.size() < config.maxConnections(); i++) {
             SocketChannel channel;
             try {
@@ -227,6 +263,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
             var child = getContext().spawnAnonymous(ClientConnection.create(channel, settings, getContext().getSelf()), loop);
             getContext().watchWith(child, new ConnectionTerminated(child));
             open.add(child);
+            if (!config.preemptHandshakesAfter().isZero()) preemptable.put(child, System.nanoTime());
         }
         acceptMore();
         return this;
@@ -234,6 +271,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
     private Behavior<Command> onConnectionClosed(ConnectionClosed m) {
         if (open.remove(m.connection())) {
+            forget(m.connection());
             closed.merge(m.reason(), 1L, Long::sum);
             settings.metrics().closed(m.reason());
             getContext().stop(m.connection());
@@ -245,6 +283,7 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
 
     private Behavior<Command> onConnectionTerminated(ConnectionTerminated m) {
         if (open.remove(m.connection())) {
+            forget(m.connection());
             closed.merge(CloseReason.INTERNAL_ERROR, 1L, Long::sum);
             settings.metrics().closed(CloseReason.INTERNAL_ERROR);
             acceptMore();
@@ -253,10 +292,47 @@ public final class Listener extends AbstractBehavior<Listener.Command> {
         return this;
     }
 
-    /** Listens for the next clients, unless we are at max-connections (they then wait in the backlog). */
+    private void forget(ActorRef<ClientConnection.Command> connection) {
+        preemptable.remove(connection);
+        preempting.remove(connection);
+    }
+
+    /**
+     * Listens for the next clients, unless we are at max-connections and no connection can make room (they then
+     * wait in the backlog).
+     */
     private void acceptMore() {
         if (acceptKey.isValid() && !timers.isTimerActive(RetryAccept.INSTANCE))
-            acceptKey.interestOps(!stopping && open.size() < config.maxConnections() ? SelectionKey.OP_ACCEPT : 0);
+            acceptKey.interestOps(!stopping && (open.size() < config.maxConnections() || canPreempt())
+                    ? SelectionKey.OP_ACCEPT : 0);
+    }
+
+    /**
+     * Whether the oldest connection not yet asked has been open for preempt-handshakes-after, with no asked
+     * connection still to answer (each answer either frees a slot or lets the next ones be asked). If it is
+     * younger, a timer looks again when it comes of age.
+     */
+    private boolean canPreempt() {
+        if (config.preemptHandshakesAfter().isZero() || !preempting.isEmpty() || preemptable.isEmpty()) return false;
+        long age = System.nanoTime() - preemptable.firstEntry().getValue();
+        long wait = config.preemptHandshakesAfter().toNanos() - age;
+        if (wait <= 0) return true;
+        timers.startSingleTimer(PreemptionDue.INSTANCE, Duration.ofNanos(wait));
+        return false;
+    }
+
+    /**
+     * Asks the oldest connections open for preempt-handshakes-after, up to {@link #ACCEPTS_PER_EVENT}, to close if
+     * they are still in their handshake; each answers by closing or with NotPreempted.
+     */
+    private void preemptOldest() {
+        long cutoff = System.nanoTime() - config.preemptHandshakesAfter().toNanos();
+        while (preempting.size() < ACCEPTS_PER_EVENT && !preemptable.isEmpty()
+                && preemptable.firstEntry().getValue() - cutoff <= 0) {
+            var oldest = preemptable.pollFirstEntry().getKey();
+            preempting.add(oldest);
+            oldest.tell(ClientConnection.PreemptIfInHandshake.INSTANCE);
+        }
     }
 
     private Stats stats() {

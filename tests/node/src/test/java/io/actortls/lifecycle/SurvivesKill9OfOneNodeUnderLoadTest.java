@@ -202,7 +202,7 @@ class SurvivesKill9OfOneNodeUnderLoadTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         JsonNode last = null;
         while (System.nanoTime() < deadline) {
-            ManagementApi.Answer answer = ManagementApi.get(management.get(VICTIM - 1), Hocon.MANAGEMENT_TOKEN, "/sessions/stats");
+            ManagementApi.Answer answer = new ManagementApi(management.get(VICTIM - 1)).answer("/sessions/stats");
             if (answer.status() == 200) {
                 last = answer.json().path("nodes");
                 long victimCached = -1;
@@ -237,7 +237,7 @@ class SurvivesKill9OfOneNodeUnderLoadTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            ManagementApi.Answer answer = ManagementApi.get(management.get(via - 1), Hocon.MANAGEMENT_TOKEN, "/pools/web");
+            ManagementApi.Answer answer = new ManagementApi(management.get(via - 1)).answer("/pools/web");
             last = "HTTP " + answer.status() + " " + answer.body();
             if (answer.status() == 200 && answer.json().path("unanswered").isEmpty()
                     && countsByNode(answer.json()).equals(expected)) return;

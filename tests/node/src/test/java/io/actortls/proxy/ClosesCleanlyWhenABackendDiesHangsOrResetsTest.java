@@ -50,6 +50,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
     private NodeProcess node;
     private int port;
     private String management;
+    private ManagementApi api;
 
     @BeforeAll
     void start() throws Exception {
@@ -62,6 +63,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         port = Tools.freePort();
         Hocon hocon = new Hocon(port);
         management = hocon.management();
+        api = new ManagementApi(management);
         node = NodeProcess.startReady(dir, hocon
                 .pooledVhost("dies", cert, List.of("dies.test"), "dies")
                 .pooledVhost("hangs", cert, List.of("hangs.test"), "hangs")
@@ -89,7 +91,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         try (HoldingClient client = HoldingClient.open(pki.caCertificate(), "dies.test", port, 600, "-v")) {
             assertEquals("dying", client.awaitServer(Duration.ofSeconds(15)));
             // The counts that must come back to 0 below do count a connection while it is open.
-            Map<String, Double> open = ManagementApi.metrics(management, Hocon.MANAGEMENT_TOKEN);
+            Map<String, Double> open = api.metrics();
             assertEquals(1.0, open.get("actortls_tls_connections_live"), open.toString());
             assertEquals(1.0, open.get("actortls_connections_open"), open.toString());
             dying.kill();
@@ -148,7 +150,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
     }
 
     private double closed(String reason) {
-        return ManagementApi.metrics(management, Hocon.MANAGEMENT_TOKEN)
+        return api.metrics()
                 .getOrDefault("actortls_connections_closed_total{reason=\"" + reason + "\"}", 0.0);
     }
 
@@ -167,7 +169,7 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            ManagementApi.Answer answer = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/pools/" + pool);
+            ManagementApi.Answer answer = api.answer("/pools/" + pool);
             last = answer.body();
             if (answer.status() == 200 && health.equals(answer.json().path("servers").get(0).path("health").asText())) return;
             Thread.sleep(100);
@@ -183,19 +185,19 @@ class ClosesCleanlyWhenABackendDiesHangsOrResetsTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         Map<String, Double> metrics = Map.of();
         while (System.nanoTime() < deadline) {
-            metrics = ManagementApi.metrics(management, Hocon.MANAGEMENT_TOKEN);
+            metrics = api.metrics();
             if (metrics.get("actortls_tls_connections_live") == 0.0 && metrics.get("actortls_connections_open") == 0.0) break;
             Thread.sleep(100);
         }
         assertEquals(0.0, metrics.get("actortls_tls_connections_live"), "OpenSSL connections alive: " + metrics);
         assertEquals(0.0, metrics.get("actortls_connections_open"), "connections open: " + metrics);
 
-        JsonNode top = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/connections/top?n=10").json();
+        JsonNode top = api.answer("/connections/top?n=10").json();
         assertTrue(top.path("connections").isEmpty(), top.toString());
         for (JsonNode n : top.path("nodes")) assertEquals(0, n.path("open").asInt(), top.toString());
-        JsonNode reasons = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/connections/reasons").json();
+        JsonNode reasons = api.answer("/connections/reasons").json();
         assertEquals(0, reasons.path("total").path("open").asInt(), "the listeners' open connections: " + reasons);
-        JsonNode view = ManagementApi.get(management, Hocon.MANAGEMENT_TOKEN, "/pools/" + pool).json();
+        JsonNode view = api.answer("/pools/" + pool).json();
         for (JsonNode server : view.path("servers"))
             assertEquals(0, server.path("connections").asInt(), "pool counts: " + view);
     }

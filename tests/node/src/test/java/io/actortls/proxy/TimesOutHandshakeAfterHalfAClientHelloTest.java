@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.actortls.testkit.BackendProcess;
-import io.actortls.testkit.ClientProcess;
 import io.actortls.testkit.Curl;
 import io.actortls.testkit.Hocon;
 import io.actortls.testkit.NodeProcess;
@@ -14,10 +13,7 @@ import io.actortls.testkit.Sockets;
 import io.actortls.testkit.TestPki;
 import io.actortls.testkit.Tools;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +36,7 @@ class TimesOutHandshakeAfterHalfAClientHelloTest {
 
     @Test
     void halfAClientHelloIsClosedAfterTheHandshakeTimeout() throws IOException {
-        byte[] clientHello = captureClientHello();
+        byte[] clientHello = SClient.clientHello("-servername", "localhost");
         byte[] half = Arrays.copyOf(clientHello, clientHello.length / 2);
 
         TestPki pki = new TestPki(dir);
@@ -81,27 +77,5 @@ class TimesOutHandshakeAfterHalfAClientHelloTest {
         Curl.Response response = Curl.get(pki.caCertificate(), "localhost", port, "/1000");
         assertEquals(0, response.exitCode(), response.describe());
         assertEquals(200, response.status(), response.describe());
-    }
-
-    /** The first TLS record s_client sends (its ClientHello), caught by a plain server socket. */
-    private static byte[] captureClientHello() throws IOException {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            server.setSoTimeout(10_000);
-            try (ClientProcess client = ClientProcess.start(SClient.command(server.getLocalPort(), "-servername", "localhost"));
-                 Socket socket = server.accept()) {
-                socket.setSoTimeout(10_000);
-                InputStream in = socket.getInputStream();
-                byte[] header = in.readNBytes(5);
-                assertEquals(5, header.length);
-                assertEquals(0x16, header[0], "a handshake record");
-                int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
-                byte[] body = in.readNBytes(length);
-                assertEquals(length, body.length);
-                assertEquals(1, body[0], "a ClientHello");
-                byte[] record = Arrays.copyOf(header, 5 + length);
-                System.arraycopy(body, 0, record, 5, length);
-                return record;
-            }
-        }
     }
 }

@@ -92,13 +92,13 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    /** Starts a node and waits until every listener is bound. */
+    /** Starts a node and waits until every listener is bound; a node that does not get there is stopped. */
     public static NodeProcess startReady(Path dir, String hocon) {
         NodeProcess node = start(dir, hocon);
         try {
             node.awaitReady(Duration.ofSeconds(30));
         } catch (RuntimeException | Error e) {
-            node.close(); // nobody else holds it yet: it would outlive the test
+            node.close(); // nobody else holds it: left running, it would outlive the test JVM
             throw e;
         }
         return node;
@@ -148,13 +148,7 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Resident set size of the node process, in KiB, from /proc. */
     public long rssKib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")))
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        throw new IllegalStateException("no VmRSS for pid " + process.pid());
+        return ProcessFigures.rssKib(process.pid());
     }
 
     public String stderrText() {

@@ -1,9 +1,15 @@
 package io.actortls.testkit;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,6 +34,29 @@ public final class SClient {
      */
     public static Result handshake(int port, String... options) {
         return new Result(Run.of(command(port, options), new byte[0], Duration.ofSeconds(30)));
+    }
+
+    /**
+     * The first TLS record s_client sends with these options (its ClientHello), caught by a plain server socket:
+     * real bytes for clients that then misbehave (stop half-way, send one byte a second).
+     */
+    public static byte[] clientHello(String... options) {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(10_000);
+            try (ClientProcess client = ClientProcess.start(command(server.getLocalPort(), options));
+                 Socket socket = server.accept()) {
+                socket.setSoTimeout(10_000);
+                InputStream in = socket.getInputStream();
+                byte[] header = in.readNBytes(5);
+                if (header.length != 5 || header[0] != 0x16) throw new AssertionError("not a handshake record");
+                int length = ((header[3] & 0xff) << 8) | (header[4] & 0xff);
+                byte[] record = Arrays.copyOf(header, 5 + length);
+                if (in.readNBytes(record, 5, length) != length || record[5] != 1) throw new AssertionError("not a ClientHello");
+                return record;
+            }
+        } catch (IOException e) {
+            throw new AssertionError("no ClientHello from s_client", e);
+        }
     }
 
     /** One of the four ways a TLS session resumes, as s_client options. */
@@ -55,7 +84,14 @@ public final class SClient {
 
     /** As {@link #newSession(int, String, Kind, Path)}, requesting {@code path} (e.g. "/" of a demo backend). */
     public static Run newSession(int port, String serverName, Kind kind, Path sessionFile, String path) {
-        Run run = run(port, serverName, kind, List.of("-sess_out", sessionFile.toString()), path);
+        return newSession(port, serverName, kind, sessionFile, path, List.of());
+    }
+
+    /** As {@link #newSession(int, String, Kind, Path, String)}, with more s_client options (e.g. -keylogfile FILE). */
+    public static Run newSession(int port, String serverName, Kind kind, Path sessionFile, String path, List<String> options) {
+        List<String> all = new ArrayList<>(List.of("-sess_out", sessionFile.toString()));
+        all.addAll(options);
+        Run run = run(port, serverName, kind, all, path);
         if (run.exitCode() != 0 || !run.out().contains("HTTP/1.1 200")) throw new AssertionError("no session made:\n" + run.all());
         return run;
     }
