@@ -50,7 +50,7 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
     /** A case the node has not closed by then hangs: the handshake timeout, and slack for a loaded machine. */
     private static final Duration CLOSE_BOUND = HANDSHAKE_TIMEOUT.plusSeconds(7);
     private static final int LONG_LIVED_STREAMS = 4;
-    /** File descriptors the node may open after the warm-up besides sockets (lazily loaded jars, logs). */
+    /** File descriptors the node may open during the run besides sockets (jars read for classes loaded late). */
     private static final int FD_SLACK = 16;
     /** Native memory the node may add after the warm-up (its heap is fixed and pre-touched). */
     private static final long RSS_SLACK_KIB = 64 * 1024;
@@ -105,33 +105,46 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
     @Test
     void closesEveryFuzzedConnectionWithACountedReasonWhileOtherClientsAreServed() throws Exception {
         Map<String, Double> before = scrape();
+        long fdsBefore = openFiles();
         TlsFuzzCases cases = new TlsFuzzCases(SEED, corpus);
         FuzzRunner fuzz = new FuzzRunner(port, jdk, CONCURRENCY, CLOSE_BOUND);
         GoodTraffic good = GoodTraffic.start(port, pki.caCertificate(), LONG_LIVED_STREAMS);
 
         long start = System.nanoTime();
-        long warmUp = CASES / 10;
-        fuzz.run(cases, 0, warmUp);
-        long warmRss = node.rssKib(), warmFds = openFiles();
-        fuzz.run(cases, warmUp, CASES);
+        long nodeCpuBefore = nodeCpuMillis(), testCpuBefore = testCpuMillis();
+        // The node's memory sampled after each tenth of the cases: a leak grows with every tenth. The first tenth
+        // warms up (OpenSSL's and the JVM's allocators reach their working size).
+        List<Long> rss = new java.util.ArrayList<>();
+        fuzz.run(cases, CASES, tenth -> rss.add(node.rssKib()));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
+        long nodeCpu = nodeCpuMillis() - nodeCpuBefore, testCpu = testCpuMillis() - testCpuBefore;
         GoodTraffic.Summary served = good.stop();
         Map<String, Double> after = awaitNoConnectionOpen();
         long endRss = node.rssKib(), endFds = openFiles();
+        long warmRss = rss.isEmpty() ? endRss : rss.getFirst();
 
         long closes = delta(before, after, "actortls_connections_closed_total{");
         System.out.printf("""
                         fuzz: %,d cases (seed %d, %d at once) in %d s (%,.0f cases/s), %,d bytes sent, %,d one-byte writes
+                        fuzz: CPU: node %,d ms (%,d µs a case), this test's JVM %,d ms (%,d µs a case)
                         fuzz: by kind %s
+                        fuzz: mean ms a case by kind %s
                         fuzz: node closes by reason %s; %,d ServerHellos to valid ClientHellos; slowest close after the \
                         client's last byte %d ms; silent cases closed after %d-%d ms
                         fuzz: good clients: %d streams (%,d bytes echoed, longest wait %d ms), %d curls (slowest %d ms)
-                        fuzz: node RSS %,d kB after the warm-up (%,d cases), %,d kB at the end; open files %d, then %d
+                        fuzz: node RSS %,d kB after the first tenth of the cases, %,d kB at the end; open files %d before, %d after
+                        fuzz: node RSS (MB) after each tenth of the cases: %s
+                        fuzz: session-cache fetches for offered sessions (hit/miss/timeout): %d/%d/%d; node warnings logged: %d
                         """, CASES, SEED, CONCURRENCY, took.toSeconds(), CASES / Math.max(0.001, took.toMillis() / 1000.0),
-                fuzz.bytesSent(), fuzz.oneByteWrites(), fuzz.casesByKind(), reasons(before, after), fuzz.serverHellos(),
+                fuzz.bytesSent(), fuzz.oneByteWrites(), nodeCpu, nodeCpu * 1000 / CASES, testCpu, testCpu * 1000 / CASES,
+                fuzz.casesByKind(), fuzz.meanMillisByKind(), reasons(before, after), fuzz.serverHellos(),
                 fuzz.slowestClose().toMillis(), fuzz.quickestSilent().toMillis(), fuzz.slowestSilent().toMillis(),
                 LONG_LIVED_STREAMS, served.streamedBytes(), served.longestEchoWait().toMillis(), served.curls(),
-                served.slowestCurl().toMillis(), warmRss, warmUp, endRss, warmFds, endFds);
+                served.slowestCurl().toMillis(), warmRss, endRss, fdsBefore, endFds, rss.stream().map(kib -> kib / 1024).toList(),
+                delta(before, after, "actortls_session_cache_fetches_total{result=\"hit\"}"),
+                delta(before, after, "actortls_session_cache_fetches_total{result=\"miss\"}"),
+                delta(before, after, "actortls_session_cache_fetches_total{result=\"timeout\"}"),
+                node.records("").stream().filter(r -> r.path("level").asText().equals("WARN")).count());
 
         // The node is up, did not crash, and logged no error (a failed callback or connection actor logs one).
         assertTrue(node.isAlive(), node.output());
@@ -160,7 +173,7 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
                 "handshakes");
 
         // Nothing left behind: connections (the gauge), sockets (file descriptors), native memory.
-        assertTrue(endFds <= warmFds + FD_SLACK, "open files " + warmFds + " after the warm-up, " + endFds + " at the end");
+        assertTrue(endFds <= fdsBefore + FD_SLACK, "open files " + fdsBefore + " before, " + endFds + " after");
         assertTrue(endRss <= warmRss + RSS_SLACK_KIB, "RSS " + warmRss + " kB after the warm-up, " + endRss + " kB at the end");
     }
 
@@ -223,6 +236,17 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** User and system CPU time of the node process so far (/proc/PID/stat, in clock ticks of 10 ms). */
+    private long nodeCpuMillis() throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(node.pid()), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+    }
+
+    private static long testCpuMillis() {
+        return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO).toMillis();
     }
 
     private long openFiles() throws IOException {

@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -144,13 +145,17 @@ final class GoodTraffic {
                     long now = System.nanoTime();
                     longestWaitNanos.accumulateAndGet(now - last, Math::max);
                     last = now;
-                    for (int i = 0; i < n; i++) {
-                        if (buffer[i] != want[at]) {
-                            problems.add("stream " + id + ": byte " + echoed.get() + " came back changed");
+                    for (int i = 0; i < n; ) {
+                        int span = Math.min(n - i, CHUNK - at);
+                        int differs = Arrays.mismatch(buffer, i, i + span, want, at, at + span);
+                        if (differs >= 0) {
+                            problems.add("stream " + id + ": byte " + (echoed.get() + differs) + " came back changed");
                             return;
                         }
-                        echoed.incrementAndGet();
-                        if (++at == CHUNK) {
+                        echoed.addAndGet(span);
+                        i += span;
+                        at += span;
+                        if (at == CHUNK) {
                             want = expected.next();
                             at = 0;
                         }

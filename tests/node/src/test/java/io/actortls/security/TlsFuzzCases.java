@@ -30,13 +30,13 @@ final class TlsFuzzCases {
         RANDOM_RECORDS(60, Expect.REFUSED),
         SSLV2_HELLO(40, Expect.REFUSED),
         TRUNCATED_HELLO(130, Expect.REFUSED),
-        MUTATED_HELLO(370, Expect.REFUSED),
+        MUTATED_HELLO(380, Expect.REFUSED),
         OVERSIZED_RECORD(50, Expect.REFUSED),
         /** A valid first flight, then records that are not the client's next flight (the ServerHello that comes
          *  first is not checked: a node that refuses while the client still sends resets, and TCP drops it). */
         GARBAGE_AFTER_HELLO(80, Expect.REFUSED),
         /** A valid first flight, often in 1-byte writes or many small records. */
-        WHOLE_HELLO(60, Expect.SERVER_HELLO_THEN_REFUSED),
+        WHOLE_HELLO(50, Expect.SERVER_HELLO_THEN_REFUSED),
         FRAGMENTED_HELLO(60, Expect.SERVER_HELLO_THEN_REFUSED),
         SILENT_PREFIX(6, Expect.TIMED_OUT),
         /** The JDK client, every byte in a write of its own: handshake, GET, response, close_notify. */
@@ -95,7 +95,7 @@ final class TlsFuzzCases {
             case ONE_BYTE_HANDSHAKE -> jdk(index, kind, new byte[0], r.nextBoolean());
             case ONE_BYTE_HANDSHAKE_THEN_GARBAGE -> jdk(index, kind, forgedRecord(r), r.nextBoolean());
             case RENEGOTIATION -> jdk(index, kind, new byte[0], false);
-            case WHOLE_HELLO -> sent(index, kind, flight(r), r, r.nextInt(3) == 0 ? Writes.ONE_BYTE : null);
+            case WHOLE_HELLO -> sent(index, kind, flight(r), r, r.nextInt(4) == 0 ? Writes.ONE_BYTE : null);
             case SILENT_PREFIX -> {
                 byte[] flight = flight(r);
                 yield sent(index, kind, Arrays.copyOf(flight, 1 + r.nextInt(flight.length - 1)), r, null);
@@ -116,14 +116,19 @@ final class TlsFuzzCases {
         return new Case(index, kind, bytes, new int[] {bytes.length}, Writes.ONE_BYTE, tls13);
     }
 
+    /**
+     * Most cases go out in one write; one in ten in chunks, one in fifty a byte at a time (each write is a wake-up
+     * and a step of OpenSSL's parser on the node: the costliest part of a case, so valid ClientHellos get most of
+     * them, see {@link Kind#WHOLE_HELLO}).
+     */
     private static Case sent(long index, Kind kind, byte[] bytes, SplittableRandom r, Writes forced) {
         int pick = r.nextInt(100);
         Writes writes = forced != null ? forced
-                : pick < 80 ? Writes.WHOLE : pick < 95 || bytes.length > 2048 ? Writes.SMALL_CHUNKS : Writes.ONE_BYTE;
+                : pick < 88 ? Writes.WHOLE : pick < 98 || bytes.length > 1024 ? Writes.SMALL_CHUNKS : Writes.ONE_BYTE;
         int[] chunks = switch (writes) {
             case WHOLE -> new int[] {bytes.length};
             case ONE_BYTE -> filled(bytes.length);
-            case SMALL_CHUNKS -> chunks(bytes.length, 1 + r.nextInt(64), r);
+            case SMALL_CHUNKS -> chunks(bytes.length, r.nextBoolean() ? 1 + r.nextInt(16) : 1 + r.nextInt(1024), r);
         };
         return new Case(index, kind, bytes, chunks, writes, false);
     }
