@@ -115,13 +115,18 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
         // The node's memory sampled after each tenth of the cases: a leak grows with every tenth. The first tenth
         // warms up (OpenSSL's and the JVM's allocators reach their working size).
         List<Long> rss = new java.util.ArrayList<>();
-        fuzz.run(cases, CASES, tenth -> rss.add(node.rssKib()));
+        GoodTraffic.Summary served;
+        try {
+            fuzz.run(cases, CASES, tenth -> rss.add(node.rssKib()));
+        } finally {
+            served = good.stop();
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         long nodeCpu = nodeCpuMillis() - nodeCpuBefore, testCpu = testCpuMillis() - testCpuBefore;
-        GoodTraffic.Summary served = good.stop();
         Map<String, Double> after = awaitNoConnectionOpen();
         long endRss = node.rssKib(), endFds = openFiles();
         long warmRss = rss.isEmpty() ? endRss : rss.getFirst();
+        rss.add(endRss);
 
         long closes = delta(before, after, "actortls_connections_closed_total{");
         System.out.printf("""
@@ -133,7 +138,7 @@ class ClosesFuzzedTlsInputWithCountedReasonsTest {
                         client's last byte %d ms; silent cases closed after %d-%d ms
                         fuzz: good clients: %d streams (%,d bytes echoed, longest wait %d ms), %d curls (slowest %d ms)
                         fuzz: node RSS %,d kB after the first tenth of the cases, %,d kB at the end; open files %d before, %d after
-                        fuzz: node RSS (MB) after each tenth of the cases: %s
+                        fuzz: node RSS (MB) after each tenth of the cases, and at the end: %s
                         fuzz: session-cache fetches for offered sessions (hit/miss/timeout): %d/%d/%d; node warnings logged: %d
                         """, CASES, SEED, CONCURRENCY, took.toSeconds(), CASES / Math.max(0.001, took.toMillis() / 1000.0),
                 fuzz.bytesSent(), fuzz.oneByteWrites(), nodeCpu, nodeCpu * 1000 / CASES, testCpu, testCpu * 1000 / CASES,

@@ -25,19 +25,24 @@ final class TlsFuzzCases {
         JDK_CLIENT
     }
 
+    /** The kinds of case, each with its share of the cases per thousand. */
     enum Kind {
         RANDOM_BYTES(120, Expect.REFUSED),
         RANDOM_RECORDS(60, Expect.REFUSED),
         SSLV2_HELLO(40, Expect.REFUSED),
         TRUNCATED_HELLO(130, Expect.REFUSED),
-        MUTATED_HELLO(380, Expect.REFUSED),
+        MUTATED_HELLO(396, Expect.REFUSED),
         OVERSIZED_RECORD(50, Expect.REFUSED),
-        /** A valid first flight, then records that are not the client's next flight (the ServerHello that comes
-         *  first is not checked: a node that refuses while the client still sends resets, and TCP drops it). */
+        /**
+         * A valid first flight, then records that are not the client's next flight. The ServerHello that comes
+         * first is not checked: a node that refuses while the client still sends resets, and TCP drops it.
+         */
         GARBAGE_AFTER_HELLO(80, Expect.REFUSED),
-        /** A valid first flight, often in 1-byte writes or many small records. */
+        /** A valid first flight, a quarter of them in 1-byte writes. */
         WHOLE_HELLO(50, Expect.SERVER_HELLO_THEN_REFUSED),
+        /** A valid ClientHello over many records of 1 to N bytes. */
         FRAGMENTED_HELLO(60, Expect.SERVER_HELLO_THEN_REFUSED),
+        /** Part of a valid first flight, then silence. */
         SILENT_PREFIX(6, Expect.TIMED_OUT),
         /** The JDK client, every byte in a write of its own: handshake, GET, response, close_notify. */
         ONE_BYTE_HANDSHAKE(4, Expect.JDK_CLIENT),
