@@ -72,18 +72,8 @@ class RefusesEarlyDataAndRenegotiationTest {
      */
     @Test
     void rejectsEarlyDataAClientSendsAnyway() throws Exception {
-        int earlyPort = Tools.freePort();
         Path session = dir.resolve("early-data-session.pem");
-        try (ClientProcess server = ClientProcess.start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + earlyPort,
-                "-cert", cert.certificate().toString(), "-key", cert.key().toString(), "-early_data", "-quiet"))) {
-            Tools.awaitListening(earlyPort, Duration.ofSeconds(10));
-            try (ClientProcess client = ClientProcess.start(SClient.command(earlyPort, "-servername", "localhost",
-                    "-tls1_3", "-ign_eof", "-sess_out", session.toString()))) {
-                // s_client writes the session when the ticket arrives, just after the handshake.
-                for (int i = 0; i < 100 && !(Files.exists(session) && Files.size(session) > 0); i++) Thread.sleep(100);
-                assertTrue(Files.exists(session) && Files.size(session) > 0, "no session from s_server: " + client.stderr());
-            }
-        }
+        SClient.newSessionAllowingEarlyData(cert, "localhost", session);
         assertFalse(sessionText(session).contains("Max Early Data: 0"), "s_server must allow early data for this test");
 
         Path early = dir.resolve("early-request.txt");

@@ -104,6 +104,35 @@ public final class SClient {
         throw new AssertionError("no handshake:\n" + run.all());
     }
 
+    /**
+     * Saves a TLS 1.3 session that allows early data, which ActorTls never issues: made by {@code openssl s_server
+     * -early_data} with {@code cert}, for a client to offer a node serving the same certificate and name.
+     */
+    public static void newSessionAllowingEarlyData(TestPki.Cert cert, String serverName, Path sessionFile) {
+        int port = Tools.freePort();
+        try (ClientProcess server = ClientProcess.start(List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port,
+                "-cert", cert.certificate().toString(), "-key", cert.key().toString(), "-early_data", "-quiet"))) {
+            Tools.awaitListening(port, Duration.ofSeconds(10));
+            try (ClientProcess client = ClientProcess.start(command(port, "-servername", serverName, "-tls1_3",
+                    "-ign_eof", "-sess_out", sessionFile.toString()))) {
+                // s_client writes the session when the ticket arrives, just after the handshake.
+                for (int i = 0; i < 100 && !hasContent(sessionFile); i++) Thread.sleep(100);
+                if (!hasContent(sessionFile)) throw new AssertionError("no session from s_server: " + client.stderr());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static boolean hasContent(Path file) {
+        try {
+            return java.nio.file.Files.exists(file) && java.nio.file.Files.size(file) > 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private static Run run(int port, String serverName, Kind kind, List<String> sessionOptions, String path) {
         List<String> command = command(port, "-servername", serverName, "-ign_eof");
         command.addAll(kind.options);
