@@ -88,6 +88,14 @@ public final class Main {
             sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> node.drain(NodeStopReason.SIGNAL));
         var reason = node.awaitTermination();
         if (joinFailed(reason)) return joinFailure(config);
+        if (reason.equals(Optional.of(CoordinatedShutdown.clusterDowningReason()))) {
+            // Downed by the split-brain resolver (this node was on the minority side of a partition) or by an
+            // operator: it has left the cluster for good. Not 0, so that a supervisor starts it again and the new
+            // incarnation joins through the seed nodes.
+            log.error("node stopped: the cluster downed this node (split-brain resolver or `actortls cluster down`); "
+                    + "start it again to rejoin");
+            return EXIT_FAILURE;
+        }
         log.info("node stopped ({})", reason.map(Object::toString).orElse("actor system terminated"));
         return 0;
     }

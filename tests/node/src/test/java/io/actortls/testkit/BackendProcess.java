@@ -20,14 +20,24 @@ public final class BackendProcess implements AutoCloseable {
     }
 
     public static BackendProcess start() {
-        int port = Tools.freePort();
+        return start(List.of(), Tools.freePort());
+    }
+
+    /**
+     * A backend on {@code port}, run through {@code via}, a command prefix that execs it in place (e.g. {@code ip
+     * netns exec NS}: then it listens on that namespace's 127.0.0.1, and is probed from there).
+     */
+    public static BackendProcess start(List<String> via, int port) {
+        List<String> command = new java.util.ArrayList<>(via);
+        command.addAll(List.of(Tools.backendBinary().toString(), "-p", Integer.toString(port), "-t", "1"));
         try {
-            Process process = new ProcessBuilder(List.of(Tools.backendBinary().toString(), "-p", Integer.toString(port), "-t", "1"))
+            Process process = new ProcessBuilder(command)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.DISCARD)
                     .start();
             BackendProcess backend = new BackendProcess(process, port);
-            backend.awaitListening();
+            if (via.isEmpty()) backend.awaitListening();
+            else backend.awaitListening(via);
             return backend;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the shared backend", e);
@@ -53,6 +63,17 @@ public final class BackendProcess implements AutoCloseable {
             }
         }
         throw new IllegalStateException("backend on port " + port + " did not start listening");
+    }
+
+    /** Probes from where the backend runs: bash's /dev/tcp connect through the same {@code via}. */
+    private void awaitListening(List<String> via) {
+        List<String> probe = new java.util.ArrayList<>(via);
+        probe.addAll(List.of("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Run.of(probe, new byte[0], java.time.Duration.ofSeconds(5)).exitCode() != 0) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("backend on port " + port + " did not start listening");
+            sleep(50);
+        }
     }
 
     @Override

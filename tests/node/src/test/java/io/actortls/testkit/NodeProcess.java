@@ -43,10 +43,18 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public static NodeProcess start(Path dir, String hocon, Map<String, String> env) {
+        return start(List.of(), dir, hocon, env);
+    }
+
+    /**
+     * As {@link #start(Path, String, Map)}, the JVM run through {@code via}: a command prefix that execs it in
+     * place, keeping the process (e.g. {@code ip netns exec NS} for a node in a network namespace).
+     */
+    public static NodeProcess start(List<String> via, Path dir, String hocon, Map<String, String> env) {
         try {
             Path config = Files.createTempFile(dir, "node-", ".hocon");
             Files.writeString(config, hocon);
-            List<String> command = new ArrayList<>();
+            List<String> command = new ArrayList<>(via);
             command.add(Tools.java());
             command.addAll(Tools.jvmFlags());
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.actortls.node.Main",

@@ -89,16 +89,30 @@ public final class SClient {
 
     /** As {@link #newSession(int, String, Kind, Path, String)}, with more s_client options (e.g. -keylogfile FILE). */
     public static Run newSession(int port, String serverName, Kind kind, Path sessionFile, String path, List<String> options) {
+        return newSession(List.of(), port, serverName, kind, sessionFile, path, options);
+    }
+
+    /**
+     * As {@link #newSession(int, String, Kind, Path, String, List)}, with s_client run through {@code via} (a command
+     * prefix, e.g. {@code ip netns exec NS} for a node in another network namespace).
+     */
+    public static Run newSession(List<String> via, int port, String serverName, Kind kind, Path sessionFile, String path,
+                                 List<String> options) {
         List<String> all = new ArrayList<>(List.of("-sess_out", sessionFile.toString()));
         all.addAll(options);
-        Run run = run(port, serverName, kind, all, path);
+        Run run = run(via, port, serverName, kind, all, path);
         if (run.exitCode() != 0 || !run.out().contains("HTTP/1.1 200")) throw new AssertionError("no session made:\n" + run.all());
         return run;
     }
 
     /** Offers the saved session; true if the server resumed it ("Reused"). */
     public static boolean resumes(int port, String serverName, Kind kind, Path sessionFile) {
-        Run run = run(port, serverName, kind, List.of("-sess_in", sessionFile.toString()), "/16");
+        return resumes(List.of(), port, serverName, kind, sessionFile);
+    }
+
+    /** As {@link #resumes(int, String, Kind, Path)}, with s_client run through {@code via}. */
+    public static boolean resumes(List<String> via, int port, String serverName, Kind kind, Path sessionFile) {
+        Run run = run(via, port, serverName, kind, List.of("-sess_in", sessionFile.toString()), "/16");
         if (run.out().contains("\nReused, ")) return true;
         if (run.out().contains("\nNew, ")) return false;
         throw new AssertionError("no handshake:\n" + run.all());
@@ -133,8 +147,9 @@ public final class SClient {
         }
     }
 
-    private static Run run(int port, String serverName, Kind kind, List<String> sessionOptions, String path) {
-        List<String> command = command(port, "-servername", serverName, "-ign_eof");
+    private static Run run(List<String> via, int port, String serverName, Kind kind, List<String> sessionOptions, String path) {
+        List<String> command = new ArrayList<>(via);
+        command.addAll(command(port, "-servername", serverName, "-ign_eof"));
         command.addAll(kind.options);
         command.addAll(sessionOptions);
         byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
