@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.actortls.testkit.PartitionableCluster;
-import io.actortls.testkit.Run;
 import io.actortls.testkit.SClient;
 import io.actortls.testkit.SClient.Kind;
 import java.nio.file.Path;
@@ -72,7 +71,7 @@ class KeepsServingThroughAShortPartitionAndMergesSessionsTest {
         System.out.printf("short partition: apart %d ms, whole again %d ms after the link came back%n",
                 apart.toMillis(), Duration.ofNanos(System.nanoTime() - healing).toMillis());
 
-        String minorityIdHex = sessionId(minorityId), majorityIdHex = sessionId(majorityId);
+        String minorityIdHex = SClient.sessionId(minorityId), majorityIdHex = SClient.sessionId(majorityId);
         for (String id : List.of(minorityIdHex, majorityIdHex)) {
             JsonNode held = cluster.await(2, "/sessions/lookup?prefix=" + id, l -> heldBy(l) == 3, HEALING, "session " + id + " held by all 3");
             System.out.println("session " + id.substring(0, 8) + "... held by " + held.path("sessions").get(0).path("heldBy"));
@@ -109,13 +108,5 @@ class KeepsServingThroughAShortPartitionAndMergesSessionsTest {
     private static int heldBy(JsonNode lookup) {
         JsonNode sessions = lookup.path("sessions");
         return sessions.size() == 1 ? sessions.get(0).path("heldBy").size() : 0;
-    }
-
-    /** The session's ID in hex, as {@code openssl sess_id} reads it from the saved session. */
-    static String sessionId(Path session) {
-        Run run = Run.of(List.of("openssl", "sess_id", "-in", session.toString(), "-noout", "-text"), new byte[0], Duration.ofSeconds(10));
-        for (String line : run.out().lines().toList())
-            if (line.strip().startsWith("Session-ID: ")) return line.strip().substring("Session-ID: ".length()).toLowerCase();
-        throw new AssertionError("no Session-ID in " + session + ": " + run.all());
     }
 }

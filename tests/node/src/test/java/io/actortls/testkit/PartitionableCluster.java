@@ -95,11 +95,6 @@ public final class PartitionableCluster implements AutoCloseable {
         net.plug(n);
     }
 
-    /** Node {@code n}'s cluster address as its members list shows it, e.g. {@code 10.77.0.13:25520}. */
-    public String clusterAddress(int n) {
-        return net.address(n) + ":" + CLUSTER_PORT;
-    }
-
     /** {@code GET path} of node {@code n}'s management API, called from its host with curl; null if it did not answer. */
     public JsonNode get(int n, String path) {
         List<String> command = new ArrayList<>(net.on(n));
@@ -126,13 +121,6 @@ public final class PartitionableCluster implements AutoCloseable {
             BackendProcess.sleep(250);
         }
         throw new AssertionError("node " + n + ": " + what + " not within " + timeout + "; last " + path + ": " + last);
-    }
-
-    /** The cluster addresses node {@code n} lists as members (any status), and those it finds unreachable. */
-    public static List<String> members(JsonNode cluster) {
-        List<String> members = new ArrayList<>();
-        cluster.path("members").forEach(m -> members.add(m.path("node").asText()));
-        return members;
     }
 
     /** Nodes first, so that no process is left in a namespace being deleted; then backends and the hosts. */

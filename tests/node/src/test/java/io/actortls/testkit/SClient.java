@@ -139,6 +139,14 @@ public final class SClient {
         }
     }
 
+    /** The session's ID in hex, as {@code openssl sess_id} reads it from the saved session. */
+    public static String sessionId(Path session) {
+        Run run = Run.of(List.of("openssl", "sess_id", "-in", session.toString(), "-noout", "-text"), new byte[0], Duration.ofSeconds(10));
+        for (String line : run.out().lines().toList())
+            if (line.strip().startsWith("Session-ID: ")) return line.strip().substring("Session-ID: ".length()).toLowerCase(java.util.Locale.ROOT);
+        throw new AssertionError("no Session-ID in " + session + ": " + run.all());
+    }
+
     private static boolean hasContent(Path file) {
         try {
             return java.nio.file.Files.exists(file) && java.nio.file.Files.size(file) > 0;
