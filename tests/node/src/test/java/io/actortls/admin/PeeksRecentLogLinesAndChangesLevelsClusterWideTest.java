@@ -96,7 +96,8 @@ class PeeksRecentLogLinesAndChangesLevelsClusterWideTest {
         assertTrue(close.hasNonNull("reason") && close.get("client_bytes_in").asLong() > 0, close.toString());
 
         Cli.Result bad = cli(0, "log", "peek", "-n", "0");
-        assertEquals(1, bad.exitCode(), bad.toString());
+        assertEquals(2, bad.exitCode(), bad.toString()); // a usage error, judged by the CLI before any call
+        assertTrue(bad.err().contains("'-n': must be at least 1"), bad.toString());
         Cli.Result unauthorized = Cli.against(management.getFirst(), "wrong-token", "log", "peek");
         assertEquals(1, unauthorized.exitCode(), unauthorized.toString());
         assertTrue(unauthorized.err().contains("401"), unauthorized.toString());

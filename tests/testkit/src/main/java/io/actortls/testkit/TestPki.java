@@ -15,14 +15,26 @@ public final class TestPki {
 
     private final Path dir;
     private final Path caCert;
+    private final String days;
+    private final String leafExtensions;
     private final Path caKey;
 
     public TestPki(Path dir) {
+        this(dir, 30, null);
+    }
+
+    /**
+     * A PKI whose certificates are valid for {@code days} and, if {@code crlUri} is not null, name it as their CRL
+     * distribution point: certificates as a public CA issues them, for audits that judge the certificate too.
+     */
+    public TestPki(Path dir, int days, String crlUri) {
         this.dir = dir;
         this.caCert = dir.resolve("ca.crt");
         this.caKey = dir.resolve("ca.key");
+        this.days = Integer.toString(days);
+        this.leafExtensions = crlUri == null ? "" : "crlDistributionPoints=URI:" + crlUri + "\n";
         openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", caKey.toString(), "-out", caCert.toString(), "-days", "30", "-subj", "/CN=ActorTls test CA",
+                "-keyout", caKey.toString(), "-out", caCert.toString(), "-days", this.days, "-subj", "/CN=ActorTls test CA",
                 "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
     }
 
@@ -39,7 +51,7 @@ public final class TestPki {
         try {
             List<String> sans = new ArrayList<>();
             for (String n : names) sans.add("DNS:" + n);
-            Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\nextendedKeyUsage=serverAuth\n");
+            Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\nextendedKeyUsage=serverAuth\n" + leafExtensions);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -50,7 +62,7 @@ public final class TestPki {
         request.addAll(List.of("-keyout", key.toString(), "-out", csr.toString(), "-subj", "/CN=" + names[0]));
         openssl(request.toArray(String[]::new));
         openssl("x509", "-req", "-in", csr.toString(), "-CA", caCert.toString(), "-CAkey", caKey.toString(),
-                "-CAcreateserial", "-out", cert.toString(), "-days", "30", "-extfile", ext.toString());
+                "-CAcreateserial", "-out", cert.toString(), "-days", days, "-extfile", ext.toString());
         return new Cert(cert, key);
     }
 
