@@ -147,7 +147,7 @@ public final class TlsFrontend implements AutoCloseable {
         try {
             ServerNameMatcher<VirtualHostContext> names = new ServerNameMatcher<>();
             for (VirtualHostSpec spec : specs) {
-                VirtualHostContext vhost = new VirtualHostContext(spec);
+                VirtualHostContext vhost = new VirtualHostContext(spec, settings);
                 vhosts.add(vhost);
                 for (String pattern : spec.serverNames()) {
                     try {

@@ -3,8 +3,9 @@ package io.actortls.tls;
 import java.time.Duration;
 
 /**
- * Protocol settings shared by every virtual host of a listener. OpenSSL copies versions, ciphers and groups
- * into each connection when it is created, before SNI is known, so they cannot differ per virtual host.
+ * Protocol settings shared by every virtual host of a listener. OpenSSL copies versions and groups into each
+ * connection when it is created, before SNI is known, so they cannot differ per virtual host; ciphers it reads
+ * from the connection's current context, so every virtual host's context gets the same lists.
  *
  * @param minVersion     {@link TlsConstants#TLS1_2_VERSION} or {@link TlsConstants#TLS1_3_VERSION}
  * @param maxVersion     likewise, not below {@code minVersion}

@@ -23,7 +23,7 @@ public final class VirtualHostContext implements AutoCloseable {
     private final CertificateInfo certificate;
     private boolean closed;
 
-    VirtualHostContext(VirtualHostSpec spec) {
+    VirtualHostContext(VirtualHostSpec spec, TlsSettings settings) {
         this.spec = spec;
         this.alpnPreference = spec.alpn().stream().map(p -> p.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
         this.sessionIdContext = sessionIdContext(spec);
@@ -51,6 +51,12 @@ public final class VirtualHostContext implements AutoCloseable {
             }
             if ((int) OpenSsl.SSL_CTX_check_private_key.invokeExact(ctx) != 1)
                 throw setupFailure(TlsSetupException.Part.KEY_MISMATCH, keyMismatch());
+            // OpenSSL takes a connection's ciphers from its current context: once SNI has switched it here, these
+            // lists count, not the front context's (without them, OpenSSL's DEFAULT list, CBC and RSA kx included).
+            if ((int) OpenSsl.SSL_CTX_set_cipher_list.invokeExact(ctx, arena.allocateFrom(settings.cipherList())) != 1)
+                throw setupFailure(TlsSetupException.Part.CIPHERS, "TLS 1.2 cipher list \"" + settings.cipherList() + "\"");
+            if ((int) OpenSsl.SSL_CTX_set_ciphersuites.invokeExact(ctx, arena.allocateFrom(settings.cipherSuites())) != 1)
+                throw setupFailure(TlsSetupException.Part.CIPHERSUITES, "TLS 1.3 cipher suites \"" + settings.cipherSuites() + "\"");
             MemorySegment sid = arena.allocateFrom(JAVA_BYTE, sessionIdContext);
             if ((int) OpenSsl.SSL_CTX_set_session_id_context.invokeExact(ctx, sid, sessionIdContext.length) != 1)
                 throw OpenSsl.failure("SSL_CTX_set_session_id_context");

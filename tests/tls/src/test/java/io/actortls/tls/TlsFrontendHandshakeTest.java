@@ -160,6 +160,30 @@ class TlsFrontendHandshakeTest {
         }
     }
 
+    /**
+     * The configured ciphers hold after SNI has switched the connection to its vhost's context (OpenSSL takes a
+     * connection's cipher list from its current context), for every vhost and without SNI.
+     */
+    @ParameterizedTest
+    @CsvSource({"ec.test, ECDHE-ECDSA-AES128-SHA", "rsa.test, ECDHE-RSA-AES128-SHA", "rsa.test, AES128-GCM-SHA256",
+            "-, ECDHE-ECDSA-AES256-SHA384"})
+    void aCipherOutsideTheConfiguredListIsRefusedInEveryVirtualHost(String serverName, String cipher) throws IOException {
+        Served s = serverName.equals("-") ? serve(frontend, "-tls1_2", "-noservername", "-cipher", cipher)
+                : serve(frontend, "-tls1_2", "-servername", serverName, "-cipher", cipher);
+        assertNotNull(s.failure, cipher + " must not be negotiated; got " + s.cipher);
+        assertTrue(s.client.all().contains("handshake failure"), s.client.all());
+    }
+
+    /** SSL_OP_CIPHER_SERVER_PREFERENCE: the list's order decides, not the client's, in every vhost. */
+    @ParameterizedTest
+    @CsvSource({"ec.test, ECDHE-ECDSA-AES128-GCM-SHA256", "rsa.test, ECDHE-RSA-AES128-GCM-SHA256"})
+    void theServersCipherOrderWinsOverTheClients(String serverName, String first) throws IOException {
+        Served s = serve(frontend, "-tls1_2", "-servername", serverName, "-cipher",
+                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                        + "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+        assertEquals(first, s.cipher, s.client.all());
+    }
+
     @ParameterizedTest
     @CsvSource({
             "'http/1.1,h2', h2",        // server preference wins over the client's order
