@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * testssl.sh (Debian's package), every check it makes by default but the backend's HTTP headers, against a node
  * with the default TLS settings and an ECDSA P-256 and an RSA-2048 certificate: no finding of severity MEDIUM, HIGH or CRITICAL. The summary
  * (every finding above INFO, and the count by severity, per certificate) is printed and written to {@code target/testssl-summary.txt}
- * for docs/security.md.
+ * for docs/security.md, beside testssl's own JSON reports.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PassesATestsslAuditWithTheDefaultConfigurationTest {
@@ -79,7 +79,12 @@ class PassesATestsslAuditWithTheDefaultConfigurationTest {
         String summary = audits.stream().map(Audit::summary).collect(Collectors.joining("\n"));
         System.out.print(summary);
         Path target = Path.of("target");
-        if (Files.isDirectory(target)) Files.writeString(target.resolve("testssl-summary.txt"), summary);
+        if (Files.isDirectory(target)) {
+            Files.writeString(target.resolve("testssl-summary.txt"), summary);
+            for (String name : List.of("localhost", "rsa.localhost"))
+                Files.copy(dir.resolve("testssl-" + name + ".json"), target.resolve("testssl-" + name + ".json"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         for (Audit audit : audits) {
             assertTrue(audit.findings() > 50, "testssl ran its checks: " + audit.summary());
             assertTrue(audit.bySeverity().getOrDefault("OK", 0) > 10, audit.summary());
