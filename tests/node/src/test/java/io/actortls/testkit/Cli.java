@@ -3,8 +3,6 @@ package io.actortls.testkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +48,7 @@ public final class Cli {
         List<String> command = new ArrayList<>();
         command.add(Tools.java());
         command.addAll(jvmFlags());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.actortls.node.Main"));
+        command.addAll(List.of("-cp", ClassDataArchive.classPath(), "io.actortls.node.Main"));
         command.addAll(List.of(args));
         // Blank counts as unset for the CLI: the test's own ACTORTLS_* variables must not point it anywhere.
         Map<String, String> environment = new HashMap<>();
@@ -61,36 +59,16 @@ public final class Cli {
         return new Result(run.exitCode(), run.out(), run.stderr());
     }
 
-    private static List<String> jvmFlags;
-
     /**
-     * The launcher's flags for a CLI run (C1 only, the serial collector, a class-data archive of the CLI's classes),
-     * which halve the CPU each run costs. The archive is made once per test JVM, by one training run, and only then
-     * used: JVMs that map an archive another JVM is writing could crash.
+     * The launcher's flags for a CLI run: C1 only and the serial collector, with a class-data archive of the CLI's
+     * classes ({@link ClassDataArchive}); together they halve the CPU each run costs.
      */
-    static synchronized List<String> jvmFlags() {
-        if (jvmFlags != null) return jvmFlags;
+    static List<String> jvmFlags() {
         List<String> flags = new ArrayList<>(Tools.jvmFlags());
         flags.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        Path archive = Path.of("target", "cli-" + ProcessHandle.current().pid() + ".jsa").toAbsolutePath();
-        Path training = archive.resolveSibling(archive.getFileName() + ".tmp");
-        List<String> train = new ArrayList<>(List.of(Tools.java()));
-        train.addAll(flags);
-        train.addAll(List.of("-XX:ArchiveClassesAtExit=" + training, "-Xlog:cds=off", "-cp", System.getProperty("java.class.path"),
-                "io.actortls.node.Main", "pools", "list", "--node", "127.0.0.1:1", "--token", "training"));
-        Run.of(train, new byte[0], TIMEOUT);
-        try {
-            if (Files.exists(training)) {
-                Files.move(training, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                archive.toFile().deleteOnExit();
-                // cds=off: the JVM reports on stderr, which tests read, that the archive's module options differ.
-                flags.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off"));
-            }
-        } catch (IOException e) {
-            // without the archive: slower, still correct
-        }
-        jvmFlags = List.copyOf(flags);
-        return jvmFlags;
+        List<String> withoutArchive = List.copyOf(flags);
+        flags.addAll(ClassDataArchive.forCli(withoutArchive));
+        return flags;
     }
 
     private Cli() {}

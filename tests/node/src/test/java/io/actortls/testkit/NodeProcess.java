@@ -51,13 +51,19 @@ public final class NodeProcess implements AutoCloseable {
      * place, keeping the process (e.g. {@code ip netns exec NS} for a node in a network namespace).
      */
     public static NodeProcess start(List<String> via, Path dir, String hocon, Map<String, String> env) {
+        return start(via, ClassDataArchive.forNode(), dir, hocon, env);
+    }
+
+    /** As {@link #start(List, Path, String, Map)}, with these JVM flags besides {@link Tools#jvmFlags()}. */
+    static NodeProcess start(List<String> via, List<String> jvmFlags, Path dir, String hocon, Map<String, String> env) {
         try {
             Path config = Files.createTempFile(dir, "node-", ".hocon");
             Files.writeString(config, hocon);
             List<String> command = new ArrayList<>(via);
             command.add(Tools.java());
             command.addAll(Tools.jvmFlags());
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.actortls.node.Main",
+            command.addAll(jvmFlags);
+            command.addAll(List.of("-cp", ClassDataArchive.classPath(), "io.actortls.node.Main",
                     "node", "--config", config.toString()));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().put("ACTORTLS_LOG_FORMAT", "json");
