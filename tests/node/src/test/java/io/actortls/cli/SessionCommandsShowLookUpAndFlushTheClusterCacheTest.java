@@ -158,7 +158,9 @@ class SessionCommandsShowLookUpAndFlushTheClusterCacheTest {
         assertEquals(0, json.exitCode(), json.toString());
         assertTrue(json.json().get("flushed").asLong() >= 1, json.out());
         assertEquals(3, json.json().get("nodes").size(), json.out());
-        for (JsonNode n : json.json().get("nodes")) assertTrue(n.get("revoked").asLong() >= 1, json.out());
+        // Every node answered. What each one counts as revoked by itself may be 0: another node's flush can reach
+        // its cache first. That nothing resumes anywhere is the proof.
+        assertEquals(0, json.json().get("missing").size(), json.out());
         for (int node = 1; node <= 3; node++)
             assertFalse(SClient.resumes(cluster.member(node).tlsPort(), "localhost", SClient.Kind.TLS12_SESSION_ID, session),
                     "node " + node + " still resumes a flushed session");

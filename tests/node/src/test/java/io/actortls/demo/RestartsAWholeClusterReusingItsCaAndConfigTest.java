@@ -87,7 +87,7 @@ class RestartsAWholeClusterReusingItsCaAndConfigTest {
         long firstStartMs = (System.nanoTime() - startedAt) / 1_000_000;
         Map<String, String> filesBefore = hashes(work.resolve(".actortls"));
         Map<String, String> configsBefore = configs();
-        JsonNode certsBefore = cli(ports, "certs", "show", "--json");
+        JsonNode certsBefore = certsOfEveryNode(ports);
         Map<String, Path> sessions = new LinkedHashMap<>();
         for (SClient.Kind kind : SClient.Kind.values()) {
             Path file = Files.createTempFile(client, "session-", ".pem");
@@ -118,7 +118,7 @@ class RestartsAWholeClusterReusingItsCaAndConfigTest {
         JsonNode members = cli(ports, "cluster", "show", "--json").path("members");
         assertEquals(NODES, members.size(), members.toString());
         for (JsonNode m : members) assertEquals("Up", m.path("status").asText(), members.toString());
-        JsonNode certsAfter = cli(ports, "certs", "show", "--json");
+        JsonNode certsAfter = certsOfEveryNode(ports);
         assertEquals(fingerprints(certsBefore), fingerprints(certsAfter), "the nodes serve the same certificates");
         assertEquals(fingerprint(work.resolve(".actortls/certs/localhost.crt")), fingerprints(certsAfter).get("localhost"),
                 "the certificate served is the file made on the first start");
@@ -222,6 +222,22 @@ class RestartsAWholeClusterReusingItsCaAndConfigTest {
     }
 
     /** The CLI as a person would run it from the project directory: the token from .actortls/management.token. */
+    /**
+     * {@code certs show} once every node answers it: "members up" comes before every node's certificate service is
+     * known cluster-wide (the receptionist's gossip), and until then the CLI reports that node as "not registered yet".
+     */
+    private JsonNode certsOfEveryNode(LocalCluster.Ports ports) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> all = List.of("certs", "show", "--json", "--node", "127.0.0.1:" + ports.firstManagement());
+        Cli.Result result = Cli.run(work, Map.of(), null, all.toArray(String[]::new));
+        while (result.exitCode() != 0 && result.out().contains("not registered yet") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            result = Cli.run(work, Map.of(), null, all.toArray(String[]::new));
+        }
+        assertEquals(0, result.exitCode(), result.toString());
+        return result.json();
+    }
+
     private JsonNode cli(LocalCluster.Ports ports, String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--node", "127.0.0.1:" + ports.firstManagement()));
