@@ -171,7 +171,7 @@ function render(state, t) {
     if (m.oldest) roles.push(el("span", { class: "tag" }, "oldest"));
     const status = m.reachable ? m.status : "unreachable (" + m.status + ")";
     return el("tr", { "data-member": m.node }, td(m.node), td(status, "state-" + (m.reachable ? m.status : "unreachable")),
-      td(m.reachable ? "yes" : "no"), el("td", {}, ...roles), td(m.roles.filter(r => !r.startsWith("dc-")).join(", ")));
+      td(m.reachable ? "yes" : "no"), el("td", {}, ...roles));
   });
   $("members").tBodies[0].replaceChildren(...members);
 
@@ -288,12 +288,14 @@ function chart(id, keys, format) {
   svg.setAttribute("viewBox", "0 0 " + width + " " + height);
   svg.setAttribute("preserveAspectRatio", "none");
   const max = Math.max(1, ...points.flatMap(h => keys.map(k => h[k] || 0)));
-  const t0 = Date.now() - HISTORY_MS;
+  // From the first reading kept to the last: a fresh page fills the chart, then it scrolls over HISTORY_MS.
+  const t0 = points.length ? points[0].t : 0;
+  const span = Math.max(1, points.length ? points[points.length - 1].t - t0 : 1);
   keys.forEach((k, i) => {
     const line = document.createElementNS(svgNs, "polyline");
     line.setAttribute("class", "s" + i);
     line.setAttribute("points", points.filter(h => h[k] != null).map(h =>
-      ((h.t - t0) / HISTORY_MS * width).toFixed(1) + "," + (height - pad - (h[k] / max) * (height - 2 * pad)).toFixed(1)).join(" "));
+      ((h.t - t0) / span * width).toFixed(1) + "," + (height - pad - (h[k] / max) * (height - 2 * pad)).toFixed(1)).join(" "));
     svg.append(line);
   });
   const label = document.createElementNS(svgNs, "text");

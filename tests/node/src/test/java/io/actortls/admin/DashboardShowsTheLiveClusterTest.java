@@ -154,6 +154,8 @@ class DashboardShowsTheLiveClusterTest {
         browser.open(dashboard);
         browser.await("return document.querySelectorAll('#members tr[data-member]').length", n -> n.asInt() == NODES,
                 SHOWN, "the members again after a reload");
+        browser.await("return document.querySelector('#nodes tfoot td:nth-child(2)').textContent",
+                rate -> !rate.asText().equals("–"), SHOWN, "rates again after a reload");
         browser.resize(390, 844);
         browser.await("return document.documentElement.scrollWidth - window.innerWidth", overflow -> overflow.asInt() <= 1,
                 SHOWN, "no page-wide horizontal scrolling at a phone's width");
