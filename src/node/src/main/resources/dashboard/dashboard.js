@@ -92,6 +92,13 @@ async function poll() {
     showLogin("Refused by " + location.host + ": " + (body.error || "wrong token"));
     return;
   }
+  if (response.status === 429 && previous === null) {
+    // Refused before any answer: most likely a wrong token over the node's failed-login limit; retrying feeds it.
+    const body = await response.json().catch(() => ({}));
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin("Refused by " + location.host + ": " + (body.error || "too many calls"));
+    return;
+  }
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     $("status").textContent = "HTTP " + response.status + ": " + (body.error || response.statusText) + "; retrying";

@@ -27,9 +27,11 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -57,11 +59,8 @@ final class DashboardRoutes {
 
     private static final HttpResponse INDEX = asset("index.html", ContentTypes.TEXT_HTML_UTF8);
     private static final HttpResponse SCRIPT = asset("dashboard.js",
-            ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.APPLICATION_JAVASCRIPT,
-                    org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
-    private static final HttpResponse STYLE = asset("dashboard.css",
-            ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.TEXT_CSS,
-                    org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
+            ContentTypes.create(MediaTypes.APPLICATION_JAVASCRIPT, HttpCharsets.UTF_8));
+    private static final HttpResponse STYLE = asset("dashboard.css", ContentTypes.create(MediaTypes.TEXT_CSS, HttpCharsets.UTF_8));
 
     /** The page and its script and style: no data, so no token needed. */
     static Route page() {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * token is refused and the page holds no data; with the token from {@code actortls token} it shows the 3 members
  * and the demo pool's 3 servers, its figures move while curl clients make connections, and draining a server from
  * the page (confirm accepted) is what the CLI's {@code pools show} then reports, with the action in the audit log
- * under the token's id (never the token). A screenshot of the loaded page is saved to {@code target/dashboard.png}
+ * under the token's id (never the token); so is a weight changed from the page, and a ticket-key rotation from the
+ * page reaches every node. A screenshot of the loaded page is saved to {@code target/dashboard.png}
  * (and a phone-sized one to {@code target/dashboard-phone.png}).
  */
 class DashboardShowsTheLiveClusterTest {
@@ -103,7 +105,7 @@ class DashboardShowsTheLiveClusterTest {
         browser.click("#login button[type=submit]");
         JsonNode members = browser.await("return [...document.querySelectorAll('#members tr[data-member]')]"
                         + ".map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)",
-                rows -> rows.size() == NODES && rows.toString().split(" Up\"", -1).length - 1 == NODES, UP,
+                rows -> rows.size() == NODES && every(rows, row -> row.endsWith(" Up")), UP,
                 NODES + " members up");
         for (String node : memberNodes) assertTrue(members.toString().contains(node), members.toString());
         JsonNode servers = browser.await("return [...document.querySelectorAll('tr[data-server^=\"demo/\"]')]"
@@ -148,6 +150,20 @@ class DashboardShowsTheLiveClusterTest {
                 .digest(token.getBytes(StandardCharsets.UTF_8)), 0, 4);
         cluster.awaitLog(line -> line.contains("management call by token " + tokenId + " via dashboard: POST /pools/demo/servers/backend-2/drain"),
                 SHOWN, "the drain in the audit log with the token's id");
+
+        // A weight and a ticket-key rotation from the page.
+        browser.click("button[data-action=weight][data-server=\"demo/backend-1\"]");
+        assertTrue(browser.answerPrompt("4", Duration.ofSeconds(10)).contains("backend-1"));
+        assertTrue(browser.acceptDialog(Duration.ofSeconds(10)).contains("to 4"));
+        browser.await("return document.querySelector('tr[data-server=\"demo/backend-1\"] [data-field=weight]').textContent",
+                weight -> weight.asText().equals("4"), SHOWN, "backend-1's new weight");
+        assertEquals(4, server(token, firstManagement, "backend-1").path("weight").asInt(), "pools show after the weight change");
+        String generations = "return [...document.querySelectorAll('#tickets tbody tr')].map(r => r.cells[1].textContent)";
+        long generation = browser.script(generations).get(0).asLong();
+        browser.click("#rotate");
+        browser.acceptDialog(Duration.ofSeconds(10));
+        browser.await(generations, shown -> shown.size() == NODES && every(shown, g -> g.equals(Long.toString(generation + 1))),
+                SHOWN, "ticket-key generation " + (generation + 1) + " on every node");
         assertFalse(cluster.output().contains(token), "the token is in the nodes' output");
 
         // Still logged in after a reload (the token is kept in the browser session); readable at a phone's width.
@@ -178,11 +194,16 @@ class DashboardShowsTheLiveClusterTest {
     }
 
     /** The server's admin state as {@code actortls pools show demo} reports it. */
-    private String serverState(String token, int managementPort, String server) {
+    private static String serverState(String token, int managementPort, String server) {
+        return server(token, managementPort, server).path("admin").asText();
+    }
+
+    /** The server as {@code actortls pools show demo} reports it. */
+    private static JsonNode server(String token, int managementPort, String server) {
         Cli.Result result = Cli.against("127.0.0.1:" + managementPort, token, "pools", "show", "demo", "--json");
         assertEquals(0, result.exitCode(), result.toString());
         for (JsonNode s : result.json().path("servers"))
-            if (s.path("name").asText().equals(server)) return s.path("admin").asText();
+            if (s.path("name").asText().equals(server)) return s;
         throw new AssertionError("no " + server + " in " + result.out());
     }
 
@@ -225,6 +246,11 @@ class DashboardShowsTheLiveClusterTest {
             if (inARow) return first;
         }
         throw new AssertionError("no nine free ports in a row");
+    }
+
+    private static boolean every(JsonNode array, Predicate<String> test) {
+        for (JsonNode element : array) if (!test.test(element.asText())) return false;
+        return true;
     }
 
     @SafeVarargs

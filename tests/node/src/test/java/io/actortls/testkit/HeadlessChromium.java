@@ -93,6 +93,21 @@ public final class HeadlessChromium implements AutoCloseable {
         }
     }
 
+    /** Waits for a prompt, answers it with {@code text} and accepts it; returns its question. */
+    public String answerPrompt(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode question = tryCall("GET", path("/alert/text"), null);
+            if (question != null) {
+                call("POST", path("/alert/text"), Map.of("text", text));
+                call("POST", path("/alert/accept"), Map.of());
+                return question.asText();
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError("no prompt within " + timeout);
+            sleep(100);
+        }
+    }
+
     /** Waits until {@code script}'s value passes {@code test}; returns that value. */
     public JsonNode await(String script, Predicate<JsonNode> test, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
