@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -61,26 +62,29 @@ final class ConnectionRoutes {
                     return top(system, n, by.equals("age") ? NodeConnections.Order.AGE : NodeConnections.Order.BYTES,
                             timeout);
                 })))),
-                path("reasons", () -> get(() -> completeWithFuture(ClusterFanOut.<NodeConnections.Command,
-                        NodeConnections.Closes>askAll(system, NodeConnections.KEY, NodeConnections.GetCloses::new, timeout)
-                        .thenApply(replies -> {
-                            List<NodeCloses> nodes = new ArrayList<>();
-                            int open = 0;
-                            long accepted = 0;
-                            Map<String, Long> closed = new TreeMap<>();
-                            for (var r : replies) {
-                                if (!r.answered()) {
-                                    nodes.add(new NodeCloses(r.node(), 0, 0, Map.of(), r.error()));
-                                    continue;
-                                }
-                                nodes.add(new NodeCloses(r.node(), r.reply().open(), r.reply().accepted(),
-                                        r.reply().closed(), null));
-                                open += r.reply().open();
-                                accepted += r.reply().accepted();
-                                r.reply().closed().forEach((reason, count) -> closed.merge(reason, count, Long::sum));
-                            }
-                            return Json.ok(new Reasons(nodes, new NodeCloses("cluster", open, accepted, closed, null)));
-                        }))))));
+                path("reasons", () -> get(() -> completeWithFuture(reasons(system, timeout).thenApply(Json::ok))))));
+    }
+
+    /** Every node's closes by reason, and their sum. */
+    static CompletionStage<Reasons> reasons(ActorSystem<?> system, Duration timeout) {
+        return ClusterFanOut.<NodeConnections.Command, NodeConnections.Closes>askAll(system, NodeConnections.KEY,
+                NodeConnections.GetCloses::new, timeout).thenApply(replies -> {
+            List<NodeCloses> nodes = new ArrayList<>();
+            int open = 0;
+            long accepted = 0;
+            Map<String, Long> closed = new TreeMap<>();
+            for (var r : replies) {
+                if (!r.answered()) {
+                    nodes.add(new NodeCloses(r.node(), 0, 0, Map.of(), r.error()));
+                    continue;
+                }
+                nodes.add(new NodeCloses(r.node(), r.reply().open(), r.reply().accepted(), r.reply().closed(), null));
+                open += r.reply().open();
+                accepted += r.reply().accepted();
+                r.reply().closed().forEach((reason, count) -> closed.merge(reason, count, Long::sum));
+            }
+            return new Reasons(nodes, new NodeCloses("cluster", open, accepted, closed, null));
+        });
     }
 
     private static Route top(ActorSystem<?> system, int n, NodeConnections.Order by, Duration timeout) {

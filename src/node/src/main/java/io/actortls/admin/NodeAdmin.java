@@ -1,5 +1,6 @@
 package io.actortls.admin;
 
+import io.actortls.metrics.NodeMetrics;
 import io.actortls.node.ClusterMessage;
 import java.lang.management.ManagementFactory;
 import io.actortls.node.NodeStopReason;
@@ -33,6 +34,9 @@ public final class NodeAdmin {
     public record NodeInfo(String node, String management, String openssl, long uptimeSeconds, List<String> listeners)
             implements ClusterMessage {}
 
+    /** This node's traffic counters, for the dashboard. */
+    public record GetFigures(ActorRef<NodeMetrics.Figures> replyTo) implements Command {}
+
     /** Stop this node gracefully (coordinated shutdown: stop accepting, drain, hand over, leave). */
     public record Drain(ActorRef<DrainStarted> replyTo) implements Command {}
 
@@ -47,6 +51,10 @@ public final class NodeAdmin {
             return Behaviors.receive(Command.class)
                     .onMessage(Describe.class, m -> {
                         m.replyTo().tell(describe(services.handles()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(GetFigures.class, m -> {
+                        m.replyTo().tell(services.handles().metrics().figures());
                         return Behaviors.same();
                     })
                     .onMessage(Drain.class, m -> {

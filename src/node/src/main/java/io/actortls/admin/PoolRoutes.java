@@ -163,6 +163,13 @@ final class PoolRoutes {
 
     private static CompletionStage<HttpResponse> show(ActorSystem<?> system, ClusterSharding sharding, PoolSpec spec,
                                                       Duration timeout) {
+        return detail(system, sharding, spec, timeout).thenApply(Json::ok)
+                .exceptionally(failure -> noAnswer(spec.name(), timeout));
+    }
+
+    /** One pool as {@code GET /pools/NAME} shows it; fails when the pool's entity does not answer in time. */
+    static CompletionStage<PoolDetail> detail(ActorSystem<?> system, ClusterSharding sharding, PoolSpec spec,
+                                              Duration timeout) {
         return view(sharding, spec.name(), timeout).thenCombine(held(system, timeout), (view, byNode) -> {
             Map<String, String> unanswered = new TreeMap<>();
             byNode.forEach((node, h) -> {
@@ -182,10 +189,10 @@ final class PoolRoutes {
                         s.healthReason(), s.spec().maxConnections(),
                         perNode.values().stream().mapToInt(Integer::intValue).sum(), perNode));
             }
-            return Json.ok(new PoolDetail(spec.name(), spec.algorithm().label(), scope(spec), view.entityNode(),
+            return new PoolDetail(spec.name(), spec.algorithm().label(), scope(spec), view.entityNode(),
                     new QueueFigures(view.waiting(), spec.queueMaxWaiting(), spec.queueTimeout().toMillis()),
-                    servers, unanswered));
-        }).exceptionally(failure -> noAnswer(spec.name(), timeout));
+                    servers, unanswered);
+        });
     }
 
     /** One node's open connections by pool and server, or why they are unknown. */

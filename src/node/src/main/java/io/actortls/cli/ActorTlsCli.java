@@ -15,14 +15,15 @@ import picocli.CommandLine.ScopeType;
         description = "Manage an ActorTls cluster through any of its nodes' management API.",
         subcommands = {ClusterCommand.class, NodesCommand.class, NodeCommand.class, PoolsCommand.class, ServerCommand.class,
                 ConnectionsCommand.class, SessionsCommand.class, TicketsCommand.class, CertsCommand.class,
-                MetricsCommand.class, LogCommand.class, ConnectCommand.class,
+                MetricsCommand.class, LogCommand.class, ConnectCommand.class, TokenCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Nodes:  actortls node [--config FILE] [--seed HOST:PORT]...   run a node",
                 "        actortls local-cluster [--nodes N]   run N local nodes with demo backends (management on 127.0.0.1:7626..)",
                 "        actortls demo | demo-backend | cluster-certs | test   (see actortls help-node)",
                 "",
                 "Without --node, commands go to the local cluster's first node (127.0.0.1:7626) with the token",
-                "`actortls local-cluster` wrote to .actortls/management.token."})
+                "`actortls local-cluster` wrote to .actortls/management.token (`actortls token` prints it).",
+                "The dashboard: http://127.0.0.1:7626/ (any node's management address), log in with that token."})
 public final class ActorTlsCli {
 
     @Option(names = "--node", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",

@@ -83,6 +83,7 @@ final class ManagementClient {
         URI uri = URI.create("http://" + target.node() + path + queryString(query));
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT)
                 .header("Authorization", "Bearer " + target.token())
+                .header("X-ActorTls-Client", "actortls-cli") // names the CLI in the nodes' audit log
                 .method(method, HttpRequest.BodyPublishers.noBody()).build();
         HttpResponse<T> response;
         try {

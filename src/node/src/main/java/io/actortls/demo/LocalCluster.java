@@ -88,11 +88,12 @@ public final class LocalCluster {
                             curl --cacert .actortls/ca.crt https://localhost:%d/hold?s=30
                             ./actortls cluster show          (token: .actortls/management.token)
                             ./actortls connect 127.0.0.1:%d
+                      dashboard: http://127.0.0.1:%d/   (log in with the token: ./actortls token)
                       stop: Ctrl-C
                     %n""", nodes, ports.firstTls(), ports.firstTls() + nodes - 1, ports.firstManagement(),
                     ports.firstManagement() + nodes - 1, algorithm, servers.stream()
                     .map(s -> s.name() + " " + s.address() + " weight " + s.weight()).toList(), ports.firstTls(),
-                    ports.firstTls(), ports.firstManagement());
+                    ports.firstTls(), ports.firstManagement(), ports.firstManagement());
             for (Process p : processes) p.waitFor();
             return 0;
         } catch (IOException e) {

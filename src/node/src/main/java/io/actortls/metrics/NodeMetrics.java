@@ -16,8 +16,11 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.actortls.node.ClusterMessage;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -64,6 +67,19 @@ public final class NodeMetrics {
     private final CounterDataPoint clientIn, clientOut, backendIn, backendOut;
     private final Histogram pickSeconds;
     private final Gauge serverConnections;
+    private final Counter serverPicks;
+    /** pool → server → its data point of {@link #serverPicks}, so that {@link #figures()} can list them. */
+    private final Map<String, Map<String, CounterDataPoint>> picksByServer = new ConcurrentHashMap<>();
+
+    /**
+     * This node's counters as the dashboard reads them (rates are differences between two readings).
+     *
+     * @param handshakes  completed handshakes by kind label ({@link HandshakeKind#label()})
+     * @param bytes       by direction: client_in, client_out, backend_in, backend_out
+     * @param serverPicks pool → server → connections this node gave the server since it started
+     */
+    public record Figures(Map<String, Long> handshakes, long accepted, long open, Map<String, Long> bytes,
+                          Map<String, Map<String, Long>> serverPicks) implements ClusterMessage {}
 
     private NodeMetrics(SessionServices sessions) {
         Counter handshakeCounter = Counter.builder().name("actortls_tls_handshakes_total")
@@ -108,6 +124,9 @@ public final class NodeMetrics {
                 .register(registry);
         serverConnections = Gauge.builder().name("actortls_server_connections")
                 .help("Connections this node's clients hold to each server (this node's leases, not the cluster's)")
+                .labelNames("pool", "server").withoutExemplars().register(registry);
+        serverPicks = Counter.builder().name("actortls_server_picks_total")
+                .help("Connections this node gave each server since it started (its share of new connections)")
                 .labelNames("pool", "server").withoutExemplars().register(registry);
 
         Supplier<SessionStats> stats = () -> sessions.stats("");
@@ -192,10 +211,26 @@ public final class NodeMetrics {
 
     public void serverLeased(String pool, String server) {
         serverConnections.labelValues(pool, server).inc();
+        picksByServer.computeIfAbsent(pool, p -> new ConcurrentHashMap<>())
+                .computeIfAbsent(server, name -> serverPicks.labelValues(pool, name)).inc();
     }
 
     public void serverReturned(String pool, String server) {
         serverConnections.labelValues(pool, server).dec();
+    }
+
+    public Figures figures() {
+        Map<String, Long> byKind = new TreeMap<>();
+        handshakes.forEach((kind, count) -> byKind.put(kind.label(), count.getLongValue()));
+        Map<String, Map<String, Long>> picks = new TreeMap<>();
+        picksByServer.forEach((pool, servers) -> {
+            Map<String, Long> counts = new TreeMap<>();
+            servers.forEach((server, count) -> counts.put(server, count.getLongValue()));
+            picks.put(pool, counts);
+        });
+        return new Figures(byKind, accepted.getLongValue(), (long) open.get(),
+                Map.of("client_in", clientIn.getLongValue(), "client_out", clientOut.getLongValue(),
+                        "backend_in", backendIn.getLongValue(), "backend_out", backendOut.getLongValue()), picks);
     }
 
     /** Every metric in the Prometheus text format ({@link #CONTENT_TYPE}). */

@@ -51,8 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The management API gives nothing away. Every route of AdminRoutes (ClusterRoutes, NodeRoutes, MetricsRoutes,
- * LogRoutes, SessionRoutes, TicketRoutes, CertificateRoutes, PoolRoutes, ConnectionRoutes, DrainRoutes) and an
- * unknown one, without a token and with wrong ones, answers 401 with an error and no data, and changes nothing.
+ * LogRoutes, SessionRoutes, TicketRoutes, CertificateRoutes, PoolRoutes, ConnectionRoutes, DashboardRoutes,
+ * DrainRoutes) but the dashboard's static page, and an unknown one, without a token and with wrong ones, answers 401 with an error and no data, and changes nothing.
  * With the token, after real TLS 1.2 and 1.3 handshakes (full and resumed, session IDs, stateful and stateless
  * tickets) and a ticket-key rotation, no answer of any read endpoint, and no line the node logged (at DEBUG during
  * the handshakes), holds, in hex or base64: a secret of those sessions (the master secrets and traffic secrets
@@ -143,7 +143,7 @@ class ManagementApiRevealsNoSecretsTest {
                 "DELETE /pools/localhost/servers/" + server, "PUT /pools/localhost/servers/" + server + "/weight?value=7",
                 "POST /pools/localhost/servers/" + server + "/drain", "POST /pools/localhost/servers/" + server + "/disable",
                 "POST /pools/localhost/servers/" + server + "/enable", "GET /connections/top?n=100",
-                "GET /connections/reasons", "POST /node/drain", "GET /no-such-route");
+                "GET /connections/reasons", "GET /dashboard/state", "POST /node/drain", "GET /no-such-route");
         String token = Hocon.MANAGEMENT_TOKEN;
         List<String> wrongAuthorizations = Arrays.asList(null, "Bearer not-the-token-at-all-0000");
         List<String> moreWrongAuthorizations = List.of("Bearer ", "Bearer " + token.substring(0, 16), "Bearer " + token + "x",
@@ -210,7 +210,7 @@ class ManagementApiRevealsNoSecretsTest {
         for (var entry : Map.of("node 1", api, "node 2 (in this JVM)", inJvmApi).entrySet())
             for (String path : readEndpoints(sessionIds)) answers.put(entry.getKey() + " GET " + path, entry.getValue().get(path));
         answers.put("GET /cluster/events", events());
-        for (String path : List.of("/alive", "/ready")) answers.put("GET " + path + " without a token", api.call("GET", path, null).body());
+        for (String path : List.of("/alive", "/ready", "/", "/dashboard.js", "/dashboard.css")) answers.put("GET " + path + " without a token", api.call("GET", path, null).body());
         assertTrue(answers.entrySet().stream().anyMatch(a -> a.getKey().contains("/sessions/lookup")
                 && a.getValue().contains("\"vhost\":\"localhost\"")), "the lookups found the sessions: " + answers);
 
@@ -246,7 +246,8 @@ class ManagementApiRevealsNoSecretsTest {
     private List<String> readEndpoints(List<String> sessionIds) {
         List<String> paths = new ArrayList<>(List.of("/cluster", "/nodes", "/metrics", "/log/peek?n=1000", "/log/level",
                 "/log/level?logger=io.actortls", "/sessions/stats", "/tickets", "/certs", "/pools", "/pools/localhost",
-                "/pools/stateful", "/connections/top?n=100", "/connections/top?n=100&by=bytes", "/connections/reasons"));
+                "/pools/stateful", "/connections/top?n=100", "/connections/top?n=100&by=bytes", "/connections/reasons",
+                "/dashboard/state"));
         for (String id : new TreeSet<>(sessionIds)) if (id.length() >= 8) paths.add("/sessions/lookup?prefix=" + id.substring(0, 8));
         return paths;
     }
