@@ -75,8 +75,19 @@ public final class HeadlessChromium implements AutoCloseable {
         call("POST", path("/element/" + element(css) + "/value"), Map.of("text", text));
     }
 
+    /**
+     * Clicks the element {@code css} selects. The page redraws its tables every poll, so an element found may be
+     * replaced before the click reaches it ("stale element"): then it is found again, a few times at most.
+     */
     public void click(String css) {
-        call("POST", path("/element/" + element(css) + "/click"), Map.of());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call("POST", path("/element/" + element(css) + "/click"), Map.of());
+                return;
+            } catch (AssertionError e) {
+                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("stale element")) throw e;
+            }
+        }
     }
 
     /** Waits for an alert, confirm or prompt, accepts it and returns its text. */
