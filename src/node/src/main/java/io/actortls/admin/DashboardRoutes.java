@@ -9,7 +9,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.pathSingleSlash;
 
 import io.actortls.metrics.NodeMetrics;
-import io.actortls.session.SessionStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -82,13 +81,7 @@ final class DashboardRoutes {
         CompletableFuture<List<NodeState>> nodes = ClusterFanOut.<NodeMetrics.Figures>askAll(system,
                 NodeAdmin.GetFigures::new, timeout).thenApply(replies -> replies.stream()
                 .map(r -> new NodeState(r.node(), r.reply(), r.error())).toList()).toCompletableFuture();
-        CompletableFuture<SessionRoutes.StatsView> sessions = ClusterFanOut.<SessionAdmin.Command, SessionStats>askAll(
-                system, SessionAdmin.KEY, SessionAdmin.GetStats::new, timeout).thenApply(replies -> {
-            List<SessionStats> answered = replies.stream().filter(ClusterFanOut.NodeReply::answered)
-                    .map(ClusterFanOut.NodeReply::reply).toList();
-            return new SessionRoutes.StatsView(SessionStats.sum("cluster", answered), answered,
-                    SessionRoutes.missing(replies));
-        }).toCompletableFuture();
+        CompletableFuture<SessionRoutes.StatsView> sessions = SessionRoutes.stats(system, timeout).toCompletableFuture();
         CompletableFuture<ConnectionRoutes.Reasons> closes = ConnectionRoutes.reasons(system, timeout).toCompletableFuture();
         ClusterSharding sharding = ClusterSharding.get(system);
         List<CompletableFuture<PoolRoutes.PoolDetail>> details = new ArrayList<>();

@@ -12,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import io.actortls.session.SessionReplicator;
 import io.actortls.session.SessionStats;
 import io.actortls.session.SessionSummary;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -54,12 +56,7 @@ final class SessionRoutes {
     static Route create(ActorSystem<?> system, AdminServices.NodeHandles handles) {
         var timeout = handles.config().management().askTimeout();
         return pathPrefix("sessions", () -> concat(
-                path("stats", () -> get(() -> completeWithFuture(ClusterFanOut.<SessionAdmin.Command, SessionStats>askAll(
-                        system, SessionAdmin.KEY, SessionAdmin.GetStats::new, timeout).thenApply(replies -> {
-                    List<SessionStats> nodes = replies.stream().filter(ClusterFanOut.NodeReply::answered)
-                            .map(ClusterFanOut.NodeReply::reply).toList();
-                    return Json.ok(new StatsView(SessionStats.sum("cluster", nodes), nodes, missing(replies)));
-                })))),
+                path("stats", () -> get(() -> completeWithFuture(stats(system, timeout).thenApply(Json::ok)))),
                 path("lookup", () -> get(() -> parameterOptional("prefix", prefix -> parameterOptional("limit", limit -> {
                     String hex = prefix.orElse("").strip().toLowerCase(Locale.ROOT);
                     if (!hex.matches("[0-9a-f]{" + MIN_PREFIX + ",64}"))
@@ -88,6 +85,16 @@ final class SessionRoutes {
                                 "nodes", nodes, "missing", missing));
                     return Json.ok(new FlushView(nodes.stream().mapToLong(NodeFlush::revoked).max().orElse(0), nodes, missing));
                 }))))));
+    }
+
+    /** Every node's session-cache counters, their sum, and the nodes that gave no answer. */
+    static CompletionStage<StatsView> stats(ActorSystem<?> system, Duration timeout) {
+        return ClusterFanOut.<SessionAdmin.Command, SessionStats>askAll(system, SessionAdmin.KEY, SessionAdmin.GetStats::new,
+                timeout).thenApply(replies -> {
+            List<SessionStats> nodes = replies.stream().filter(ClusterFanOut.NodeReply::answered)
+                    .map(ClusterFanOut.NodeReply::reply).toList();
+            return new StatsView(SessionStats.sum("cluster", nodes), nodes, missing(replies));
+        });
     }
 
     /** Every node's matches, merged by session ID, oldest first. */

@@ -25,7 +25,8 @@ record Target(String node, String token) {
         return new Target(n, t == null ? "" : t);
     }
 
-    private static String localToken() {
+    /** The local cluster's token, or null if there is none to read. */
+    static String localToken() {
         try {
             return Files.isRegularFile(LOCAL_TOKEN) ? Files.readString(LOCAL_TOKEN).strip() : null;
         } catch (IOException e) {

@@ -1,7 +1,5 @@
 package io.actortls.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -15,13 +13,8 @@ final class TokenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String token;
-        try {
-            token = Files.isRegularFile(Target.LOCAL_TOKEN) ? Files.readString(Target.LOCAL_TOKEN).strip() : "";
-        } catch (IOException e) {
-            throw new CliFailure("cannot read " + Target.LOCAL_TOKEN + ": " + e.getMessage());
-        }
-        if (token.isEmpty())
+        String token = Target.localToken();
+        if (token == null || token.isEmpty())
             throw new CliFailure("no token in " + Target.LOCAL_TOKEN.toAbsolutePath()
                     + ": `actortls local-cluster` (or `actortls demo`) writes it on first start, run from this directory");
         root.output().line(token);

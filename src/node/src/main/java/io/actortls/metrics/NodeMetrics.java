@@ -1,5 +1,6 @@
 package io.actortls.metrics;
 
+import io.actortls.node.ClusterMessage;
 import io.actortls.proxy.CloseReason;
 import io.actortls.session.SessionServices;
 import io.actortls.session.SessionStats;
@@ -16,7 +17,6 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import io.actortls.node.ClusterMessage;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;

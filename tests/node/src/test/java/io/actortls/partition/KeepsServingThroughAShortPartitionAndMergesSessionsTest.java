@@ -26,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KeepsServingThroughAShortPartitionAndMergesSessionsTest {
-    private static final int PORT = PartitionableCluster.TLS_PORT;
     private static final Duration DETECTION = Duration.ofSeconds(15);
     private static final Duration HEALING = Duration.ofSeconds(30);
 
@@ -53,14 +52,14 @@ class KeepsServingThroughAShortPartitionAndMergesSessionsTest {
         cluster.await(3, "/cluster", c -> c.path("unreachable").size() == 2, DETECTION, "nodes 1 and 2 unreachable");
 
         // Each side makes sessions of both cache-held kinds while apart: TLS 1.2 session IDs, TLS 1.3 stateful tickets.
-        Path minorityId = session(3, "localhost", Kind.TLS12_SESSION_ID, "minority-id.pem");
-        Path minorityStateful = session(3, "stateful.test", Kind.TLS13_TICKET, "minority-stateful.pem");
-        Path majorityId = session(1, "localhost", Kind.TLS12_SESSION_ID, "majority-id.pem");
-        Path majorityStateful = session(1, "stateful.test", Kind.TLS13_TICKET, "majority-stateful.pem");
-        assertTrue(resumes(3, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node 3 resumes its own sessions while cut off");
-        assertTrue(resumes(1, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node 1 resumes its own sessions");
-        assertFalse(resumes(1, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node 1 cannot know node 3's new session yet");
-        assertFalse(resumes(3, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node 3 cannot know node 1's new session yet");
+        Path minorityId = cluster.newSession(3, "localhost", Kind.TLS12_SESSION_ID, "minority-id.pem");
+        Path minorityStateful = cluster.newSession(3, "stateful.test", Kind.TLS13_TICKET, "minority-stateful.pem");
+        Path majorityId = cluster.newSession(1, "localhost", Kind.TLS12_SESSION_ID, "majority-id.pem");
+        Path majorityStateful = cluster.newSession(1, "stateful.test", Kind.TLS13_TICKET, "majority-stateful.pem");
+        assertTrue(cluster.resumes(3, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node 3 resumes its own sessions while cut off");
+        assertTrue(cluster.resumes(1, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node 1 resumes its own sessions");
+        assertFalse(cluster.resumes(1, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node 1 cannot know node 3's new session yet");
+        assertFalse(cluster.resumes(3, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node 3 cannot know node 1's new session yet");
         Duration apart = Duration.ofNanos(System.nanoTime() - partitioned);
         assertTrue(apart.compareTo(Duration.ofSeconds(18)) < 0, "the partition must end before stable-after (20 s): " + apart);
 
@@ -77,26 +76,12 @@ class KeepsServingThroughAShortPartitionAndMergesSessionsTest {
             System.out.println("session " + id.substring(0, 8) + "... held by " + held.path("sessions").get(0).path("heldBy"));
         }
         for (int n = 1; n <= 3; n++) {
-            assertTrue(resumes(n, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node " + n + ": node 3's session ID");
-            assertTrue(resumes(n, "stateful.test", Kind.TLS13_TICKET, minorityStateful), "node " + n + ": node 3's stateful ticket");
-            assertTrue(resumes(n, "localhost", Kind.TLS12_SESSION_ID, majorityId), "node " + n + ": node 1's session ID");
-            assertTrue(resumes(n, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node " + n + ": node 1's stateful ticket");
+            assertTrue(cluster.resumes(n, "localhost", Kind.TLS12_SESSION_ID, minorityId), "node " + n + ": node 3's session ID");
+            assertTrue(cluster.resumes(n, "stateful.test", Kind.TLS13_TICKET, minorityStateful), "node " + n + ": node 3's stateful ticket");
+            assertTrue(cluster.resumes(n, "localhost", Kind.TLS12_SESSION_ID, majorityId), "node " + n + ": node 1's session ID");
+            assertTrue(cluster.resumes(n, "stateful.test", Kind.TLS13_TICKET, majorityStateful), "node " + n + ": node 1's stateful ticket");
         }
         for (int n = 1; n <= 3; n++) assertTrue(cluster.node(n).isAlive(), "node " + n + " was not downed");
-    }
-
-    private Path session(int node, String serverName, Kind kind, String file) {
-        Path session = dir.resolve(file);
-        try {
-            SClient.newSession(cluster.on(node), PORT, serverName, kind, session, "/16", List.of());
-        } catch (AssertionError e) {
-            throw new AssertionError("node " + node + " closed it as " + cluster.node(node).closes().getLast(), e);
-        }
-        return session;
-    }
-
-    private boolean resumes(int node, String serverName, Kind kind, Path session) {
-        return SClient.resumes(cluster.on(node), PORT, serverName, kind, session);
     }
 
     private static int upCount(JsonNode cluster) {

@@ -46,8 +46,8 @@ class MinorityStopsAfterALongPartitionAndRejoinsTest {
 
     @Test
     void theMinorityDownsItselfTheMajorityServesOnAndTheMinorityRejoinsAfterHealing() {
-        Path madeOnMinority = session(3, "localhost", Kind.TLS12_SESSION_ID, "before-id.pem");
-        Path madeOnMinorityStateful = session(3, "stateful.test", Kind.TLS13_TICKET, "before-stateful.pem");
+        Path madeOnMinority = cluster.newSession(3, "localhost", Kind.TLS12_SESSION_ID, "before-id.pem");
+        Path madeOnMinorityStateful = cluster.newSession(3, "stateful.test", Kind.TLS13_TICKET, "before-stateful.pem");
         cluster.await(1, "/sessions/lookup?prefix=" + SClient.sessionId(madeOnMinority),
                 l -> l.path("sessions").size() == 1 && l.path("sessions").get(0).path("heldBy").size() == 3,
                 Duration.ofSeconds(10), "node 3's session replicated before the partition");
@@ -67,11 +67,11 @@ class MinorityStopsAfterALongPartitionAndRejoinsTest {
         System.out.printf("long partition: node 3 exited after %d ms, nodes 1 and 2 had removed it after %d ms%n",
                 minorityGone.toMillis(), majorityDecided.toMillis());
         for (int n = 1; n <= 2; n++) {
-            assertTrue(resumes(n, "localhost", Kind.TLS12_SESSION_ID, madeOnMinority), "node " + n + ": node 3's session ID");
-            assertTrue(resumes(n, "stateful.test", Kind.TLS13_TICKET, madeOnMinorityStateful), "node " + n + ": node 3's stateful ticket");
+            assertTrue(cluster.resumes(n, "localhost", Kind.TLS12_SESSION_ID, madeOnMinority), "node " + n + ": node 3's session ID");
+            assertTrue(cluster.resumes(n, "stateful.test", Kind.TLS13_TICKET, madeOnMinorityStateful), "node " + n + ": node 3's stateful ticket");
         }
-        Path madeWhileApart = session(2, "localhost", Kind.TLS12_SESSION_ID, "apart-id.pem");
-        Path madeWhileApartStateful = session(2, "stateful.test", Kind.TLS13_TICKET, "apart-stateful.pem");
+        Path madeWhileApart = cluster.newSession(2, "localhost", Kind.TLS12_SESSION_ID, "apart-id.pem");
+        Path madeWhileApartStateful = cluster.newSession(2, "stateful.test", Kind.TLS13_TICKET, "apart-stateful.pem");
 
         cluster.plug(3);
         long restarted = System.nanoTime();
@@ -84,19 +84,9 @@ class MinorityStopsAfterALongPartitionAndRejoinsTest {
         cluster.await(3, "/sessions/lookup?prefix=" + SClient.sessionId(madeWhileApart),
                 l -> l.path("sessions").size() == 1 && l.path("sessions").get(0).path("heldBy").size() == 3,
                 Duration.ofSeconds(30), "the session made while apart held by all 3");
-        assertTrue(resumes(3, "localhost", Kind.TLS12_SESSION_ID, madeWhileApart), "node 3: the majority's session ID");
-        assertTrue(resumes(3, "stateful.test", Kind.TLS13_TICKET, madeWhileApartStateful), "node 3: the majority's stateful ticket");
-        assertTrue(resumes(3, "localhost", Kind.TLS12_SESSION_ID, madeOnMinority), "node 3: its own old session, from the others");
-    }
-
-    private Path session(int node, String serverName, Kind kind, String file) {
-        Path session = dir.resolve(file);
-        SClient.newSession(cluster.on(node), PORT, serverName, kind, session, "/16", List.of());
-        return session;
-    }
-
-    private boolean resumes(int node, String serverName, Kind kind, Path session) {
-        return SClient.resumes(cluster.on(node), PORT, serverName, kind, session);
+        assertTrue(cluster.resumes(3, "localhost", Kind.TLS12_SESSION_ID, madeWhileApart), "node 3: the majority's session ID");
+        assertTrue(cluster.resumes(3, "stateful.test", Kind.TLS13_TICKET, madeWhileApartStateful), "node 3: the majority's stateful ticket");
+        assertTrue(cluster.resumes(3, "localhost", Kind.TLS12_SESSION_ID, madeOnMinority), "node 3: its own old session, from the others");
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -95,6 +95,22 @@ public final class PartitionableCluster implements AutoCloseable {
         net.plug(n);
     }
 
+    /** A new session with node {@code n}, from a client on its host, saved to {@code file} in the cluster's directory. */
+    public Path newSession(int n, String serverName, SClient.Kind kind, String file) {
+        Path session = dir.resolve(file);
+        try {
+            SClient.newSession(net.on(n), TLS_PORT, serverName, kind, session, "/16", List.of());
+        } catch (AssertionError e) {
+            throw new AssertionError("node " + n + " closed it as " + node(n).closes().getLast(), e);
+        }
+        return session;
+    }
+
+    /** Whether node {@code n} resumes the saved session, offered by a client on its host. */
+    public boolean resumes(int n, String serverName, SClient.Kind kind, Path session) {
+        return SClient.resumes(net.on(n), TLS_PORT, serverName, kind, session);
+    }
+
     /** {@code GET path} of node {@code n}'s management API, called from its host with curl; null if it did not answer. */
     public JsonNode get(int n, String path) {
         List<String> command = new ArrayList<>(net.on(n));
